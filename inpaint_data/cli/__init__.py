@@ -1,0 +1,1 @@
+"""Click commands: parse options, call a pipeline, print a summary."""

@@ -1,0 +1,53 @@
+"""Click parameter types shared by the commands."""
+
+from __future__ import annotations
+
+import click
+
+MIN_SIZE = 32
+
+
+class SizeType(click.ParamType):
+    """`512` (square) or `WIDTHxHEIGHT` such as `384x256`; returns (height, width)."""
+
+    name = "SIZE"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        text = str(value).lower().strip()
+        try:
+            if "x" in text:
+                w, h = (int(v) for v in text.split("x"))
+            else:
+                w = h = int(text)
+        except ValueError:
+            self.fail(f"{value!r} is not a size; use 512 or WIDTHxHEIGHT such as 384x256", param, ctx)
+        if min(h, w) < MIN_SIZE:
+            self.fail(f"{value!r} is too small; each side must be at least {MIN_SIZE} px", param, ctx)
+        return h, w
+
+
+class RangeType(click.ParamType):
+    """`LO:HI` or a single value `V` (meaning V:V), with bounds checked; returns (lo, hi)."""
+
+    name = "LO:HI"
+
+    def __init__(self, kind=float, lo=None, hi=None):
+        self.kind, self.lo, self.hi = kind, lo, hi
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        parts = str(value).split(":")
+        try:
+            if len(parts) not in (1, 2):
+                raise ValueError
+            a, b = self.kind(parts[0]), self.kind(parts[-1])
+        except ValueError:
+            self.fail(f"{value!r} is not a range; use LO:HI or a single value", param, ctx)
+        if a > b:
+            self.fail(f"{value!r}: the low end is above the high end", param, ctx)
+        if (self.lo is not None and a < self.lo) or (self.hi is not None and b > self.hi):
+            self.fail(f"{value!r} must lie within [{self.lo}, {self.hi}]", param, ctx)
+        return a, b

@@ -1,0 +1,127 @@
+"""The sample schema shared by every job, and the codecs between arrays and stored bytes.
+
+A sample is stored as members named `{key}.{ext}`: `png`/`jpg` (RGB image), `mask.png`
+(uint8, 255 = hole), `edge.png` (uint8 edge probability x 255) and `json` (metadata).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9_\-]+$")
+IMAGE_EXTS = ("png", "jpg")
+MASK_EXT = "mask.png"
+EDGE_EXT = "edge.png"
+META_EXT = "json"
+#: Fast zlib level and the RLE strategy: binary masks compress well and encode quickly.
+MASK_PNG_PARAMS = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE]
+
+
+@dataclass
+class Sample:
+    """One record. `image` is RGB uint8 H x W x 3 or already-encoded bytes in `image_ext`."""
+
+    key: str
+    image: np.ndarray | bytes | None = None
+    image_ext: str = "png"
+    mask: np.ndarray | None = None
+    edge: np.ndarray | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SampleError:
+    """An input that was skipped: where it came from and why."""
+
+    path: str
+    reason: str
+
+
+def check_key(key: str) -> str:
+    """Keys name files and tar members: letters, digits, '_' and '-' only (no dots)."""
+    if not KEY_PATTERN.match(key):
+        raise ValueError(f"invalid sample key {key!r}: use letters, digits, '_' and '-' only")
+    return key
+
+
+def sample_key(index: int, width: int = 9) -> str:
+    """The zero-padded key of sample `index` (e.g. 000000123)."""
+    return f"{index:0{width}d}"
+
+
+def encode_png(array: np.ndarray, params: list[int] | None = None) -> bytes:
+    ok, buf = cv2.imencode(".png", array, params or [])
+    if not ok:
+        raise ValueError(f"PNG encoding failed for an array of shape {array.shape}")
+    return buf.tobytes()
+
+
+def encode_image(image: np.ndarray, ext: str, jpeg_quality: int = 95) -> bytes:
+    """RGB uint8 array to PNG or JPEG bytes."""
+    bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+    if ext == "png":
+        return encode_png(bgr)
+    if ext == "jpg":
+        ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality])
+        if not ok:
+            raise ValueError("JPEG encoding failed")
+        return buf.tobytes()
+    raise ValueError(f"unknown image extension {ext!r}; expected one of {IMAGE_EXTS}")
+
+
+def encode_meta(meta: dict[str, Any]) -> bytes:
+    return json.dumps(meta, sort_keys=True, separators=(",", ":")).encode()
+
+
+def encode_sample(sample: Sample) -> dict[str, bytes]:
+    """The members of a sample, extension -> bytes, in a fixed order."""
+    check_key(sample.key)
+    members: dict[str, bytes] = {}
+    if sample.image is not None:
+        if sample.image_ext not in IMAGE_EXTS:
+            raise ValueError(f"unknown image extension {sample.image_ext!r}")
+        img = sample.image
+        members[sample.image_ext] = img if isinstance(img, bytes) else encode_image(img, sample.image_ext)
+    if sample.mask is not None:
+        members[MASK_EXT] = encode_png(sample.mask, MASK_PNG_PARAMS)
+    if sample.edge is not None:
+        members[EDGE_EXT] = encode_png(sample.edge)
+    members[META_EXT] = encode_meta(sample.meta)
+    return members
+
+
+def decode_gray(data: bytes) -> np.ndarray:
+    """PNG bytes of a mask or edge map to uint8 H x W."""
+    arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+    if arr is None:
+        raise ValueError("undecodable grayscale image")
+    return arr
+
+
+def decode_image(data: bytes) -> np.ndarray:
+    """PNG/JPEG bytes to RGB uint8 H x W x 3."""
+    arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if arr is None:
+        raise ValueError("undecodable image")
+    return cv2.cvtColor(arr, cv2.COLOR_BGR2RGB)
+
+
+def decode_sample(key: str, members: dict[str, bytes]) -> Sample:
+    """Members (extension -> bytes) back to a Sample with decoded arrays."""
+    sample = Sample(key=key)
+    for ext in IMAGE_EXTS:
+        if ext in members:
+            sample.image, sample.image_ext = decode_image(members[ext]), ext
+    if MASK_EXT in members:
+        sample.mask = decode_gray(members[MASK_EXT])
+    if EDGE_EXT in members:
+        sample.edge = decode_gray(members[EDGE_EXT])
+    if META_EXT in members:
+        sample.meta = json.loads(members[META_EXT])
+    return sample

@@ -1,0 +1,207 @@
+"""Shard writers for the three output formats, and the atomic file writes they all rely on.
+
+Every shard is assembled under a temporary name and renamed into place on commit, so a killed
+job never leaves a partial shard. The shard's `*.stats.json` is written after the shard itself;
+its presence is what marks the shard done.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import tarfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .records import EDGE_EXT, IMAGE_EXTS, MASK_EXT, META_EXT, Sample, encode_sample
+
+FORMATS = ("files", "webdataset", "parquet")
+TMP_MARK = ".tmp-"
+#: Fixed tar member metadata so that the same samples give the same bytes.
+TAR_MTIME = 0
+
+
+def shard_name(prefix: str, shard: int) -> str:
+    return f"{prefix}-{shard:06d}"
+
+
+def shard_path(out_dir: str | Path, prefix: str, shard: int, fmt: str) -> Path:
+    """Where a committed shard lives: a folder (files), a .tar or a .parquet file."""
+    suffix = {"files": "", "webdataset": ".tar", "parquet": ".parquet"}[fmt]
+    return Path(out_dir) / (shard_name(prefix, shard) + suffix)
+
+
+def stats_path(out_dir: str | Path, prefix: str, shard: int) -> Path:
+    return Path(out_dir) / f"{shard_name(prefix, shard)}.stats.json"
+
+
+def temp_path(final: Path) -> Path:
+    """A unique sibling name for building `final`; hidden, and recognisable by remove_temps."""
+    return final.with_name(f".{final.name}{TMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}")
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    path = Path(path)
+    tmp = temp_path(path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_json(path: str | Path, obj: Any) -> None:
+    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
+
+
+def remove_temps(out_dir: str | Path) -> int:
+    """Delete what killed writers left behind; returns how many entries were removed."""
+    removed = 0
+    for entry in Path(out_dir).glob(f".*{TMP_MARK}*"):
+        if entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+
+
+class ShardWriter:
+    """Writes the samples of one shard; use as a context manager (commit on success)."""
+
+    def __init__(self, final: Path):
+        self.final = final
+        self.tmp = temp_path(final)
+        self.count = 0
+
+    def write(self, sample: Sample) -> None:
+        self._write(sample.key, encode_sample(sample), sample.meta)
+        self.count += 1
+
+    def _write(self, key: str, members: dict[str, bytes], meta: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def _finish(self) -> None:
+        """Flush and close the temporary output."""
+
+    def commit(self) -> Path:
+        self._finish()
+        _remove(self.final)  # a shard from a run killed before its stats were written
+        os.replace(self.tmp, self.final)
+        return self.final
+
+    def abort(self) -> None:
+        _remove(self.tmp)
+
+    def __enter__(self) -> "ShardWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.abort()
+
+
+class FilesWriter(ShardWriter):
+    """A folder of `{key}.{ext}` files per shard."""
+
+    def __init__(self, final: Path):
+        super().__init__(final)
+        self.tmp.mkdir(parents=True)
+
+    def _write(self, key, members, meta):
+        for ext, data in members.items():
+            (self.tmp / f"{key}.{ext}").write_bytes(data)
+
+
+class WebDatasetWriter(ShardWriter):
+    """A POSIX tar of `{key}.{ext}` members, readable by webdataset and Ray Data."""
+
+    def __init__(self, final: Path):
+        super().__init__(final)
+        self._tar = tarfile.open(self.tmp, "w", format=tarfile.USTAR_FORMAT)
+
+    def _write(self, key, members, meta):
+        for ext, data in members.items():
+            info = tarfile.TarInfo(f"{key}.{ext}")
+            info.size, info.mtime, info.mode = len(data), TAR_MTIME, 0o644
+            self._tar.addfile(info, io.BytesIO(data))
+
+    def _finish(self):
+        self._tar.close()
+
+    def abort(self):
+        self._tar.close()
+        super().abort()
+
+
+#: Parquet columns holding encoded members, by member extension.
+PARQUET_BYTES_COLUMNS = {MASK_EXT: "mask", EDGE_EXT: "edge", **{ext: "image" for ext in IMAGE_EXTS}}
+PARQUET_RESERVED = {"key", "meta", "image", "mask", "edge", "image_format"}
+
+
+class ParquetWriter(ShardWriter):
+    """One row per sample: key, encoded bytes columns, scalar metadata columns, meta JSON."""
+
+    def __init__(self, final: Path):
+        super().__init__(final)
+        self._rows: list[dict[str, Any]] = []
+
+    def _write(self, key, members, meta):
+        row: dict[str, Any] = {"key": key}
+        for ext, data in members.items():
+            if ext == META_EXT:
+                row["meta"] = data.decode()
+            else:
+                row[PARQUET_BYTES_COLUMNS[ext]] = data
+                if ext in IMAGE_EXTS:
+                    row["image_format"] = ext
+        for name, value in meta.items():
+            if name not in PARQUET_RESERVED and isinstance(value, (bool, int, float, str)):
+                row[name] = value
+        self._rows.append(row)
+
+    def _finish(self):
+        names = list(dict.fromkeys(name for row in self._rows for name in row))
+        table = pa.table({name: [row.get(name) for row in self._rows] for name in names})
+        pq.write_table(table, self.tmp, compression="zstd")
+
+
+WRITERS = {"files": FilesWriter, "webdataset": WebDatasetWriter, "parquet": ParquetWriter}
+
+
+def open_shard_writer(fmt: str, out_dir: str | Path, prefix: str, shard: int) -> ShardWriter:
+    """A writer for shard number `shard` of `out_dir` in format `fmt`."""
+    if fmt not in WRITERS:
+        raise ValueError(f"unknown format {fmt!r}; expected one of {FORMATS}")
+    return WRITERS[fmt](shard_path(out_dir, prefix, shard, fmt))
+
+
+def write_stats(out_dir: str | Path, prefix: str, shard: int, stats: dict[str, Any]) -> Path:
+    path = stats_path(out_dir, prefix, shard)
+    atomic_write_json(path, stats)
+    return path
+
+
+def read_stats(out_dir: str | Path, prefix: str, shard: int) -> dict[str, Any] | None:
+    """The stats of a finished shard, or None when the shard is not done."""
+    path = stats_path(out_dir, prefix, shard)
+    if not path.exists():
+        return None
+    return json.loads(path.read_text())

@@ -1,0 +1,1 @@
+"""Edge maps for the sketch channel (HED, Canny)."""

@@ -1,0 +1,1 @@
+"""Inpainting models (PConv-UNet, DeepFill v2) and their layers and losses."""

@@ -1,0 +1,1 @@
+"""The Ray jobs. Only this subpackage imports ray."""

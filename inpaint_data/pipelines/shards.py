@@ -1,0 +1,68 @@
+"""The unit of every data job: a shard of samples, produced and written by one worker.
+
+A job is a list of ShardPlans. `write_shard` runs one of them anywhere (a Ray task, a benchmark,
+a test): it draws the samples from a `produce` function, writes them through the data plane and
+writes the shard's stats last. It is Ray-free; the distributor schedules it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..datasets.records import Sample, SampleError
+from ..datasets.writers import open_shard_writer, write_stats
+from ..maskgen.ratios import bin_histogram
+
+
+@dataclass(frozen=True)
+class ShardPlan:
+    """Shard `index` holds the samples numbered start..stop-1 of the job."""
+
+    index: int
+    start: int
+    stop: int
+
+
+Produce = Callable[[ShardPlan], Iterable[Sample | SampleError]]
+
+
+def plan_shards(count: int, shard_size: int) -> list[ShardPlan]:
+    """Split samples 0..count-1 into consecutive shards of `shard_size` (the last may be short)."""
+    if count < 1 or shard_size < 1:
+        raise ValueError(f"count and shard_size must be >= 1, got {count} and {shard_size}")
+    return [
+        ShardPlan(i, start, min(start + shard_size, count))
+        for i, start in enumerate(range(0, count, shard_size))
+    ]
+
+
+def write_shard(out_dir: str | Path, fmt: str, prefix: str, plan: ShardPlan, produce: Produce) -> dict[str, Any]:
+    """Produce and write one shard, then its stats; returns the stats."""
+    started = time.perf_counter()
+    errors: list[dict[str, str]] = []
+    ratios: list[float] = []
+    with open_shard_writer(fmt, out_dir, prefix, plan.index) as writer:
+        for item in produce(plan):
+            if isinstance(item, SampleError):
+                errors.append({"path": item.path, "reason": item.reason})
+                continue
+            writer.write(item)
+            if "hole_ratio" in item.meta:
+                ratios.append(float(item.meta["hole_ratio"]))
+    stats = {
+        "shard": plan.index,
+        "start": plan.start,
+        "stop": plan.stop,
+        "count": writer.count,
+        "errors": errors,
+        "seconds": round(time.perf_counter() - started, 4),
+        "bins": bin_histogram(ratios),
+        "hole_ratio_sum": sum(ratios),
+        "hole_ratio_sq_sum": sum(r * r for r in ratios),
+    }
+    write_stats(out_dir, prefix, plan.index, stats)
+    return stats

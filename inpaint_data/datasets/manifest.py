@@ -1,4 +1,4 @@
-"""`manifest.json`: which job an output folder belongs to, and its totals once finished.
+"""`_manifest.json`: which job an output folder belongs to, and its totals once finished.
 
 The `job` entry identifies the output (job name, format, and every parameter that changes what
 is written). A re-run with the same job resumes; a different job in the same folder is refused.
@@ -14,7 +14,7 @@ from typing import Any
 from .. import __version__
 from .writers import atomic_write_json
 
-MANIFEST = "manifest.json"
+MANIFEST = "_manifest.json"  # leading "_": skipped by pyarrow and Ray Data readers
 
 
 class ManifestMismatch(ValueError):

@@ -1,8 +1,9 @@
 """Shard writers for the three output formats, and the atomic file writes they all rely on.
 
 Every shard is assembled under a temporary name and renamed into place on commit, so a killed
-job never leaves a partial shard. The shard's `*.stats.json` is written after the shard itself;
-its presence is what marks the shard done.
+job never leaves a partial shard. The shard's `_*.stats.json` is written after the shard itself;
+its presence is what marks the shard done. Side files start with `_` and temporary ones with
+`.`, which pyarrow, Ray Data and Spark skip, so a whole output folder reads as one data set.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def shard_path(out_dir: str | Path, prefix: str, shard: int, fmt: str) -> Path:
 
 
 def stats_path(out_dir: str | Path, prefix: str, shard: int) -> Path:
-    return Path(out_dir) / f"{shard_name(prefix, shard)}.stats.json"
+    return Path(out_dir) / f"_{shard_name(prefix, shard)}.stats.json"
 
 
 def temp_path(final: Path) -> Path:

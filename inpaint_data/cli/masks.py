@@ -1,4 +1,4 @@
-"""`inpaint-data masks`: make mask data sets."""
+"""`inpaint-data masks`: make mask data sets, and `masks stats` to look at one."""
 
 from __future__ import annotations
 
@@ -8,21 +8,25 @@ import click
 
 from ..datasets.manifest import ManifestMismatch
 from ..datasets.writers import FORMATS
-from ..maskgen.styles import STYLES
+from ..maskgen.styles import MIXED, STYLES, parse_mix
 from .params import RangeType, SizeType
 from .report import print_summary, shard_progress
 
+STYLE_HELP = "\n".join(f"  {name}: {s.about}" for name, s in STYLES.items())
 
-@click.command()
+
+@click.group(invoke_without_command=True, epilog="\b\nStyles:\n" + STYLE_HELP + f"\n  {MIXED}: a weighted choice, see --mix")
 @click.option("--free-form", "free_form", is_flag=True, help="Draw synthetic masks of a --style.")
-@click.option("--style", type=click.Choice(sorted(STYLES)), default="box", show_default=True,
-              help="Mask style (box: DeepFill v2's training box).")
+@click.option("--style", type=click.Choice([*STYLES, MIXED]), default="deepfill", show_default=True,
+              help="Mask style (listed below).")
+@click.option("--mix", default=None, metavar="STYLE:W,...",
+              help="mixed: styles and weights, e.g. deepfill:0.5,box:0.5.")
 @click.option("--count", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Number of masks.")
 @click.option("--size", type=SizeType(), default="512", show_default=True,
               help="Mask size: 512 or WIDTHxHEIGHT (at least 32 px a side).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
-              help="Output folder; re-running the same command there resumes.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Output folder (required); re-running the same command there resumes.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="webdataset", show_default=True,
               help="files: a folder per shard; webdataset: tar shards; parquet: one row per mask.")
 @click.option("--seed", type=int, default=0, show_default=True,
@@ -31,31 +35,68 @@ from .report import print_summary, shard_progress
               help="Masks per shard (one Ray task each).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Shards written at once. Default: the cluster's CPUs.")
+@click.option("--hole-range", type=RangeType(float, 0.0, 1.0), default=None,
+              help="Keep only masks with LO < hole ratio <= HI (redrawn until inside).")
+@click.option("--balance", type=click.Choice(["nvidia"]), default=None,
+              help="nvidia: equal counts in the six NVIDIA hole-ratio bins, half of each without "
+                   "holes near the border (use a --count divisible by 12).")
+@click.option("--dilate/--no-dilate", default=None,
+              help="Grow masks with too few holes into the range instead of redrawing them "
+                   "(as NVIDIA did). Default: on with --balance, off with --hole-range.")
+@click.option("--invert", is_flag=True, help="Write 255 = valid, 0 = hole (json hole_value says which).")
 @click.option("--box-size", type=RangeType(float, 0.0, 1.0), default="0.375:0.5", show_default=True,
               help="box: side as a fraction of the canvas side, MIN:MAX (DeepFill v2: 96..128 px at 256).")
 @click.option("--box-count", type=RangeType(int, 1, None), default="1", show_default=True,
               help="box: boxes per mask, N or MIN:MAX.")
 @click.pass_context
-def masks(ctx, free_form, style, count, size, out_dir, fmt, seed, shard_size, workers, box_size, box_count):
+def masks(ctx, free_form, style, mix, count, size, out_dir, fmt, seed, shard_size, workers, hole_range,
+          balance, dilate, invert, box_size, box_count):
     """Make a mask data set (PNG, 255 = hole, plus a json record per mask).
 
     \b
-    Example:
-      inpaint-data masks --free-form --style box --count 10000 --size 256 --out masks/ --format webdataset
+    Examples:
+      inpaint-data masks --free-form --style deepfill --count 10000 --size 256 --out masks/
+      inpaint-data masks --free-form --style pconv-keras --balance nvidia --count 12000 --out test/
+      inpaint-data masks --free-form --style mixed --mix deepfill:0.5,box:0.5 --out mix/
+      inpaint-data masks stats masks/
     """
+    if ctx.invoked_subcommand is not None:
+        return
     if not free_form:
         raise click.UsageError("say which masks to make: --free-form")
+    if out_dir is None:
+        raise click.UsageError("missing option --out")
     if box_size[0] <= 0:
         raise click.BadParameter("the box side must be above 0", param_hint="--box-size")
-    from ..pipelines.masks_synth import run_free_form_masks
+    if balance and hole_range:
+        raise click.UsageError("use either --balance or --hole-range, not both")
+    if (style == MIXED) != (mix is not None):
+        raise click.UsageError("--mix goes with --style mixed, and --style mixed needs --mix")
+    from ..pipelines.masks_synth import FreeFormSpec, check_spec, run_free_form_masks
 
-    options = {"size": list(box_size), "count": list(box_count)} if style == "box" else {}
-    height, width = size
+    options: dict = {}
+    if style == "box":
+        options = {"size": tuple(box_size), "count": tuple(box_count)}
+    elif style == MIXED:
+        try:
+            options = {"mix": parse_mix(mix)}
+        except ValueError as e:
+            raise click.BadParameter(str(e), param_hint="--mix") from None
+    spec = FreeFormSpec(
+        style=style, height=size[0], width=size[1], seed=seed, options=options,
+        hole_range=hole_range, balance=balance, dilate=bool(balance) if dilate is None else dilate,
+        invert=invert,
+    )
+    try:
+        check_spec(spec)
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
+    if balance and count % 12:
+        click.echo(f"note: {count} is not divisible by 12; the first cells get one mask more", err=True)
     with shard_progress(count, "mask") as on_shard:
         try:
             result = run_free_form_masks(
-                out_dir, style=style, count=count, height=height, width=width, fmt=fmt, seed=seed,
-                shard_size=shard_size, workers=workers, options=options,
+                out_dir, spec, count=count, fmt=fmt, shard_size=shard_size, workers=workers,
                 command=" ".join(["inpaint-data", *sys.argv[1:]]), on_shard=on_shard,
                 ray_address=ctx.obj.get("ray_address"),
             )

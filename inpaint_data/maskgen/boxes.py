@@ -41,3 +41,30 @@ def box_mask(
         dw = int(rng.integers(0, max_dw + 1))
         mask[top + dh : top + bh - dh, left + dw : left + bw - dw] = 255
     return mask
+
+
+def lama_boxes(
+    height: int,
+    width: int,
+    rng: np.random.Generator,
+    margin: int = 10,
+    min_size: int = 30,
+    max_size: int = 100,
+    min_times: int = 0,
+    max_times: int = 3,
+) -> np.ndarray:
+    """LaMa's RandomRectangleMaskGenerator: min_times..max_times boxes, sides min..max px.
+
+    As in LaMa, the side bound is capped so that a box fits inside the margin.
+    """
+    mask = np.zeros((height, width), np.uint8)
+    hi = min(max_size + 1, height - 2 * margin, width - 2 * margin)
+    if hi <= min_size:
+        raise ValueError(f"a {height}x{width} canvas cannot hold {min_size} px boxes with a {margin} px margin")
+    for _ in range(int(rng.integers(min_times, max_times + 1))):
+        box_w = int(rng.integers(min_size, hi))
+        box_h = int(rng.integers(min_size, hi))
+        x = int(rng.integers(margin, width - margin - box_w + 1))
+        y = int(rng.integers(margin, height - margin - box_h + 1))
+        mask[y : y + box_h, x : x + box_w] = 255
+    return mask

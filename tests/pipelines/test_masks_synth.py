@@ -1,4 +1,5 @@
 import os
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -9,10 +10,10 @@ import webdataset as wds
 
 from inpaint_data.datasets.readers import iter_records, read_samples, shard_paths
 from inpaint_data.pipelines.distributor import run_sharded_job
-from inpaint_data.pipelines.masks_synth import free_form_samples, run_free_form_masks
+from inpaint_data.pipelines.masks_synth import FreeFormSpec, free_form_samples, run_free_form_masks
 from inpaint_data.pipelines.shards import plan_shards
 
-BOX = {"size": [0.375, 0.5], "count": [1, 1]}
+SPEC = FreeFormSpec(style="box", height=64, width=64, seed=3, options={"size": (0.375, 0.5), "count": (1, 1)})
 
 
 @pytest.fixture(autouse=True)
@@ -23,10 +24,10 @@ def _ship_this_module_to_workers(ray_session):
     ray_session.cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 
-def _job(out, **kw):
-    args = dict(style="box", count=50, height=64, width=64, fmt="webdataset", seed=3, shard_size=16, options=BOX)
+def _job(out, spec=SPEC, **kw):
+    args = dict(count=50, fmt="webdataset", shard_size=16)
     args.update(kw)
-    return run_free_form_masks(out, **args)
+    return run_free_form_masks(out, spec, **args)
 
 
 def _masks(out):
@@ -73,22 +74,22 @@ def test_same_seed_same_bytes_for_any_workers_and_shard_size(ray_session, tmp_pa
     b = _masks(_job(tmp_path / "b", workers=2).out_dir)
     c = _masks(_job(tmp_path / "c", workers=2, shard_size=7, fmt="parquet").out_dir)
     assert a == b == c
-    d = _masks(_job(tmp_path / "d", seed=4).out_dir)
+    d = _masks(_job(tmp_path / "d", replace(SPEC, seed=4)).out_dir)
     assert d != a
 
 
-def _fail_once(plan, marker: str, failing: int, **kw):
+def _fail_once(plan, marker: str, failing: int):
     """A produce function that breaks shard `failing` part-way the first time it runs."""
-    for n, sample in enumerate(free_form_samples(plan, **kw)):
+    for n, sample in enumerate(free_form_samples(plan, SPEC)):
         if plan.index == failing and n == 3 and not os.path.exists(marker):
             Path(marker).touch()
             raise RuntimeError("shard failed")
         yield sample
 
 
-def _die_once(plan, marker: str, **kw):
+def _die_once(plan, marker: str):
     """A produce function whose worker process dies in shard 1 the first time it runs."""
-    for n, sample in enumerate(free_form_samples(plan, **kw)):
+    for n, sample in enumerate(free_form_samples(plan, SPEC)):
         if plan.index == 1 and n == 3 and not os.path.exists(marker):
             Path(marker).touch()
             os._exit(1)
@@ -97,8 +98,7 @@ def _die_once(plan, marker: str, **kw):
 
 def _run(out, produce, job_name, **kw):
     job = {"name": job_name, "format": "webdataset"}
-    gen = dict(style="box", height=64, width=64, seed=3, options=BOX)
-    return run_sharded_job(out, job, plan_shards(50, 16), partial(produce, **kw, **gen), prefix="masks", workers=2)
+    return run_sharded_job(out, job, plan_shards(50, 16), partial(produce, **kw), prefix="masks", workers=2)
 
 
 def test_failed_shard_then_rerun_gives_the_uninterrupted_output(ray_session, tmp_path):

@@ -1,0 +1,83 @@
+"""Brush strokes: DeepFill v2's free-form generator and LaMa's irregular strokes.
+
+Both follow the released generators' random draws one for one (REFERENCE.md section 2), drawn
+with OpenCV on a uint8 buffer (255 = hole) instead of PIL or float32.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+DEEPFILL_VERTICES = (4, 12)  # numpy randint(4, 12): 4..11 direction changes per stroke
+DEEPFILL_MEAN_ANGLE = 2 * math.pi / 5
+DEEPFILL_ANGLE_RANGE = 2 * math.pi / 15
+DEEPFILL_WIDTH = (12, 40)  # int(uniform(12, 40)): 12..39 px
+
+
+def deepfill_strokes(height: int, width: int, rng: np.random.Generator) -> np.ndarray:
+    """DeepFill v2's brush_stroke_mask: 1..3 strokes of 4..11 segments, 12..39 px wide.
+
+    Step lengths scale with the canvas diagonal, so the style is the same at any size. Unlike
+    the official code, x is clipped to the width and y to the height (it swaps them, which only
+    matters for non-square canvases), and its random flips, discarded there, are drawn too.
+    """
+    mask = np.zeros((height, width), np.uint8)
+    radius = math.sqrt(height * height + width * width) / 8
+    for _ in range(int(rng.integers(1, 4))):
+        n = int(rng.integers(*DEEPFILL_VERTICES))
+        angle_min = DEEPFILL_MEAN_ANGLE - rng.uniform(0, DEEPFILL_ANGLE_RANGE)
+        angle_max = DEEPFILL_MEAN_ANGLE + rng.uniform(0, DEEPFILL_ANGLE_RANGE)
+        angles = rng.uniform(angle_min, angle_max, n)
+        angles[::2] = 2 * math.pi - angles[::2]
+        x, y = int(rng.integers(0, width)), int(rng.integers(0, height))
+        points = [(x, y)]
+        for a in angles:
+            r = float(np.clip(rng.normal(radius, radius // 2), 0, 2 * radius))
+            x = int(np.clip(x + r * math.cos(a), 0, width))
+            y = int(np.clip(y + r * math.sin(a), 0, height))
+            points.append((x, y))
+        stroke = int(rng.uniform(*DEEPFILL_WIDTH))
+        # OpenCV's thick lines come out about one pixel wider than PIL's at the same width
+        cv2.polylines(mask, [np.array(points, np.int32)], False, 255, max(1, stroke - 1))
+        for p in points:
+            cv2.circle(mask, p, stroke // 2, 255, -1)
+    if rng.normal() > 0:
+        mask = mask[:, ::-1]
+    if rng.normal() > 0:
+        mask = mask[::-1, :]
+    return np.ascontiguousarray(mask)
+
+
+def lama_irregular(
+    height: int,
+    width: int,
+    rng: np.random.Generator,
+    min_times: int = 0,
+    max_times: int = 10,
+    max_width: int = 20,
+    max_angle: int = 4,
+    max_len: int = 60,
+) -> np.ndarray:
+    """LaMa's irregular strokes (RandomIrregularMaskGenerator with its LINE draw method).
+
+    As in LaMa, the generator passes max_times + 1 to the drawing function, so the number of
+    strokes is uniform in min_times..max_times + 1. Each stroke has 1..5 segments; angles are
+    whole radians plus 0.01, mirrored on even strokes.
+    """
+    mask = np.zeros((height, width), np.uint8)
+    for i in range(int(rng.integers(min_times, max_times + 2))):
+        x, y = int(rng.integers(width)), int(rng.integers(height))
+        for _ in range(1 + int(rng.integers(5))):
+            angle = 0.01 + int(rng.integers(max_angle))
+            if i % 2 == 0:
+                angle = 2 * 3.1415926 - angle
+            length = 10 + int(rng.integers(max_len))
+            brush = 5 + int(rng.integers(max_width))
+            end_x = int(np.clip(np.int32(x + length * np.sin(angle)), 0, width))
+            end_y = int(np.clip(np.int32(y + length * np.cos(angle)), 0, height))
+            cv2.line(mask, (x, y), (end_x, end_y), 255, brush)
+            x, y = end_x, end_y
+    return mask

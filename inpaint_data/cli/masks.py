@@ -103,3 +103,36 @@ def masks(ctx, free_form, style, mix, count, size, out_dir, fmt, seed, shard_siz
         except ManifestMismatch as e:
             raise click.UsageError(str(e)) from None
     print_summary(result, "masks")
+
+
+@masks.command("stats")
+@click.argument("path", type=click.Path(exists=True, file_okay=False))
+@click.option("--sheet", "sheet_count", type=click.IntRange(min=1), default=64, show_default=True,
+              help="Masks on the contact sheet.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Where to write the PNGs. Default: PATH itself (as _contact_sheet.png and _histogram.png).")
+def stats(path, sheet_count, out_dir):
+    """Per-bin histogram and hole-ratio mean/sd of a mask set, a contact sheet and a histogram PNG."""
+    from pathlib import Path
+
+    import cv2
+
+    from ..datasets.mask_report import contact_sheet, histogram_image, mask_set_stats
+
+    try:
+        summary, kept, ratios = mask_set_stats(path, keep=sheet_count)
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
+    if summary.count == 0:
+        raise click.UsageError(f"{path} holds no masks")
+    click.echo(f"{summary.count} masks; hole ratio mean {summary.hole_ratio_mean:.3f}, sd {summary.hole_ratio_sd:.3f}")
+    click.echo(f"{'NVIDIA bin':<12}{'masks':>8}{'share':>8}{'border':>8}")
+    for label, n in summary.bins.items():
+        border = summary.border_by_bin.get(label, "")
+        click.echo(f"{label:<12}{n:>8}{n / summary.count:>8.1%}{border:>8}")
+    click.echo("styles: " + ", ".join(f"{k} {v}" for k, v in summary.styles.items()))
+    target = Path(out_dir or path)
+    target.mkdir(parents=True, exist_ok=True)
+    for name, image in (("_contact_sheet.png", contact_sheet(kept)), ("_histogram.png", histogram_image(ratios))):
+        cv2.imwrite(str(target / name), image)
+        click.echo(f"wrote {target / name}")

@@ -1,0 +1,92 @@
+"""What a mask set looks like: hole-ratio statistics per NVIDIA bin, a contact sheet of masks
+and a hole-ratio histogram, both as images (uint8 arrays) a caller can save."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..maskgen.ratios import NVIDIA_BIN_EDGES, NVIDIA_BIN_LABELS, bin_histogram, hole_ratio, nvidia_bin
+from .readers import read_samples
+
+
+@dataclass
+class MaskSetStats:
+    count: int
+    hole_ratio_mean: float
+    hole_ratio_sd: float
+    bins: dict[str, int]
+    border_by_bin: dict[str, int]
+    styles: dict[str, int] = field(default_factory=dict)
+
+
+def mask_set_stats(path: str | Path, keep: int = 0) -> tuple[MaskSetStats, list[np.ndarray], np.ndarray]:
+    """Statistics of every mask of an output folder, the first `keep` masks (255 = hole), and
+    all hole ratios. Ratios come from each record's json, or from the mask when it has none."""
+    ratios, borders, styles, kept = [], [], Counter(), []
+    for sample in read_samples(path):
+        meta = sample.meta
+        mask = sample.mask
+        if meta.get("hole_value", 255) == 0:
+            mask = 255 - mask
+        ratios.append(float(meta["hole_ratio"]) if "hole_ratio" in meta else hole_ratio(mask))
+        borders.append(bool(meta.get("border", False)))
+        styles[meta.get("component", meta.get("style", "unknown"))] += 1
+        if len(kept) < keep:
+            kept.append(mask)
+    r = np.asarray(ratios, np.float64)
+    border_by_bin = {label: 0 for label in NVIDIA_BIN_LABELS}
+    for ratio, border in zip(ratios, borders):
+        b = nvidia_bin(ratio)
+        if b is not None and border:
+            border_by_bin[NVIDIA_BIN_LABELS[b]] += 1
+    stats = MaskSetStats(
+        count=len(r),
+        hole_ratio_mean=float(r.mean()) if len(r) else 0.0,
+        hole_ratio_sd=float(r.std()) if len(r) else 0.0,
+        bins=bin_histogram(ratios),
+        border_by_bin=border_by_bin,
+        styles=dict(sorted(styles.items())),
+    )
+    return stats, kept, r
+
+
+def contact_sheet(masks: list[np.ndarray], columns: int = 8, thumb: int = 128, gap: int = 4) -> np.ndarray:
+    """Masks side by side (holes white on black) on a grey background, each with its ratio."""
+    if not masks:
+        raise ValueError("no masks to show")
+    rows = -(-len(masks) // columns)
+    sheet = np.full((rows * (thumb + gap) + gap, columns * (thumb + gap) + gap), 96, np.uint8)
+    for n, mask in enumerate(masks):
+        h, w = mask.shape
+        scale = thumb / max(h, w)
+        small = cv2.resize(mask, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+        y, x = gap + (n // columns) * (thumb + gap), gap + (n % columns) * (thumb + gap)
+        sheet[y : y + small.shape[0], x : x + small.shape[1]] = small
+        cv2.putText(sheet, f"{hole_ratio(mask):.2f}", (x + 3, y + thumb - 5), cv2.FONT_HERSHEY_SIMPLEX, 0.4, 160, 1, cv2.LINE_AA)
+    return sheet
+
+
+def histogram_image(ratios: np.ndarray, bins: int = 60, width: int = 720, height: int = 360) -> np.ndarray:
+    """A bar chart of hole ratios over [0, 0.6+], NVIDIA bin edges marked, as a BGR image."""
+    top = max(0.6, float(ratios.max()) if len(ratios) else 0.6)
+    counts, edges = np.histogram(ratios, bins=bins, range=(0.0, top))
+    img = np.full((height, width, 3), 255, np.uint8)
+    left, bottom, plot_w, plot_h = 50, height - 40, width - 70, height - 70
+    peak = max(1, int(counts.max()))
+    bar_w = plot_w / bins
+    for i, c in enumerate(counts):
+        x0 = int(left + i * bar_w)
+        cv2.rectangle(img, (x0, int(bottom - plot_h * c / peak)), (int(x0 + bar_w) - 1, bottom), (180, 120, 40), -1)
+    for edge in NVIDIA_BIN_EDGES:
+        x = int(left + plot_w * edge / top)
+        cv2.line(img, (x, bottom), (x, bottom - plot_h), (40, 40, 200), 1)
+        cv2.putText(img, f"{edge:g}", (x - 12, bottom + 18), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
+    cv2.line(img, (left, bottom), (left + plot_w, bottom), (0, 0, 0), 1)
+    cv2.putText(img, f"hole ratio (n={len(ratios)}, peak {peak}); red: NVIDIA bins", (left, 20),
+                cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
+    return img

@@ -33,11 +33,12 @@ def deepfill_strokes(height: int, width: int, rng: np.random.Generator) -> np.nd
         angles = rng.uniform(angle_min, angle_max, n)
         angles[::2] = 2 * math.pi - angles[::2]
         x, y = int(rng.integers(0, width)), int(rng.integers(0, height))
+        steps = np.clip(rng.normal(radius, radius // 2, n), 0, 2 * radius)
+        dxs, dys = (steps * np.cos(angles)).tolist(), (steps * np.sin(angles)).tolist()
         points = [(x, y)]
-        for a in angles:
-            r = float(np.clip(rng.normal(radius, radius // 2), 0, 2 * radius))
-            x = int(np.clip(x + r * math.cos(a), 0, width))
-            y = int(np.clip(y + r * math.sin(a), 0, height))
+        for dx, dy in zip(dxs, dys):
+            x = int(min(max(x + dx, 0), width))
+            y = int(min(max(y + dy, 0), height))
             points.append((x, y))
         stroke = int(rng.uniform(*DEEPFILL_WIDTH))
         # OpenCV's thick lines come out about one pixel wider than PIL's at the same width
@@ -45,10 +46,10 @@ def deepfill_strokes(height: int, width: int, rng: np.random.Generator) -> np.nd
         for p in points:
             cv2.circle(mask, p, stroke // 2, 255, -1)
     if rng.normal() > 0:
-        mask = mask[:, ::-1]
+        mask = cv2.flip(mask, 1)
     if rng.normal() > 0:
-        mask = mask[::-1, :]
-    return np.ascontiguousarray(mask)
+        mask = cv2.flip(mask, 0)
+    return mask
 
 
 def lama_irregular(
@@ -70,14 +71,15 @@ def lama_irregular(
     mask = np.zeros((height, width), np.uint8)
     for i in range(int(rng.integers(min_times, max_times + 2))):
         x, y = int(rng.integers(width)), int(rng.integers(height))
-        for _ in range(1 + int(rng.integers(5))):
-            angle = 0.01 + int(rng.integers(max_angle))
-            if i % 2 == 0:
-                angle = 2 * 3.1415926 - angle
-            length = 10 + int(rng.integers(max_len))
-            brush = 5 + int(rng.integers(max_width))
-            end_x = int(np.clip(np.int32(x + length * np.sin(angle)), 0, width))
-            end_y = int(np.clip(np.int32(y + length * np.cos(angle)), 0, height))
+        segments = 1 + int(rng.integers(5))
+        angles = 0.01 + rng.integers(max_angle, size=segments)
+        if i % 2 == 0:
+            angles = 2 * 3.1415926 - angles
+        lengths = 10 + rng.integers(max_len, size=segments)
+        brushes = 5 + rng.integers(max_width, size=segments)
+        for angle, length, brush in zip(angles.tolist(), lengths.tolist(), brushes.tolist()):
+            end_x = min(max(int(x + length * math.sin(angle)), 0), width)
+            end_y = min(max(int(y + length * math.cos(angle)), 0), height)
             cv2.line(mask, (x, y), (end_x, end_y), 255, brush)
             x, y = end_x, end_y
     return mask

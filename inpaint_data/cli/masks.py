@@ -10,6 +10,7 @@ from ..datasets.manifest import ManifestMismatch
 from ..datasets.writers import FORMATS
 from ..maskgen.styles import MIXED, STYLES, parse_mix
 from .params import RangeType, SizeType
+from .masks_video import video_options
 from .report import print_summary, shard_progress
 
 STYLE_HELP = "\n".join(f"  {name}: {s.about}" for name, s in STYLES.items())
@@ -17,6 +18,8 @@ STYLE_HELP = "\n".join(f"  {name}: {s.about}" for name, s in STYLES.items())
 
 @click.group(invoke_without_command=True, epilog="\b\nStyles:\n" + STYLE_HELP + f"\n  {MIXED}: a weighted choice, see --mix")
 @click.option("--free-form", "free_form", is_flag=True, help="Draw synthetic masks of a --style.")
+@click.option("--from-video", "videos", multiple=True, metavar="PATH",
+              help="Occlusion masks from these videos: a file, a folder or a glob; repeat for more.")
 @click.option("--style", type=click.Choice([*STYLES, MIXED]), default="deepfill", show_default=True,
               help="Mask style (listed below).")
 @click.option("--mix", default=None, metavar="STYLE:W,...",
@@ -44,13 +47,14 @@ STYLE_HELP = "\n".join(f"  {name}: {s.about}" for name, s in STYLES.items())
               help="Grow masks with too few holes into the range instead of redrawing them "
                    "(as NVIDIA did). Default: on with --balance, off with --hole-range.")
 @click.option("--invert", is_flag=True, help="Write 255 = valid, 0 = hole (json hole_value says which).")
+@video_options
 @click.option("--box-size", type=RangeType(float, 0.0, 1.0), default="0.375:0.5", show_default=True,
               help="box: side as a fraction of the canvas side, MIN:MAX (DeepFill v2: 96..128 px at 256).")
 @click.option("--box-count", type=RangeType(int, 1, None), default="1", show_default=True,
               help="box: boxes per mask, N or MIN:MAX.")
 @click.pass_context
-def masks(ctx, free_form, style, mix, count, size, out_dir, fmt, seed, shard_size, workers, hole_range,
-          balance, dilate, invert, box_size, box_count):
+def masks(ctx, free_form, videos, style, mix, count, size, out_dir, fmt, seed, shard_size, workers, hole_range,
+          balance, dilate, invert, box_size, box_count, **video):
     """Make a mask data set (PNG, 255 = hole, plus a json record per mask).
 
     \b
@@ -58,18 +62,27 @@ def masks(ctx, free_form, style, mix, count, size, out_dir, fmt, seed, shard_siz
       inpaint-data masks --free-form --style deepfill --count 10000 --size 256 --out masks/
       inpaint-data masks --free-form --style pconv-keras --balance nvidia --count 12000 --out test/
       inpaint-data masks --free-form --style mixed --mix deepfill:0.5,box:0.5 --out mix/
+      inpaint-data masks --from-video videos/ --balance nvidia --out video_masks/
       inpaint-data masks stats masks/
     """
     if ctx.invoked_subcommand is not None:
         return
-    if not free_form:
-        raise click.UsageError("say which masks to make: --free-form")
+    if free_form == bool(videos):
+        raise click.UsageError("say which masks to make: --free-form or --from-video PATH")
     if out_dir is None:
         raise click.UsageError("missing option --out")
-    if box_size[0] <= 0:
-        raise click.BadParameter("the box side must be above 0", param_hint="--box-size")
     if balance and hole_range:
         raise click.UsageError("use either --balance or --hole-range, not both")
+    dilate = bool(balance) if dilate is None else dilate
+    command = " ".join(["inpaint-data", *sys.argv[1:]])
+    if videos:
+        from .masks_video import run_video_command
+
+        run_video_command(ctx, list(videos), size, out_dir, fmt, seed, workers, hole_range, balance, dilate,
+                          command, **video)
+        return
+    if box_size[0] <= 0:
+        raise click.BadParameter("the box side must be above 0", param_hint="--box-size")
     if (style == MIXED) != (mix is not None):
         raise click.UsageError("--mix goes with --style mixed, and --style mixed needs --mix")
     from ..pipelines.masks_synth import FreeFormSpec, check_spec, run_free_form_masks
@@ -84,8 +97,7 @@ def masks(ctx, free_form, style, mix, count, size, out_dir, fmt, seed, shard_siz
             raise click.BadParameter(str(e), param_hint="--mix") from None
     spec = FreeFormSpec(
         style=style, height=size[0], width=size[1], seed=seed, options=options,
-        hole_range=hole_range, balance=balance, dilate=bool(balance) if dilate is None else dilate,
-        invert=invert,
+        hole_range=hole_range, balance=balance, dilate=dilate, invert=invert,
     )
     try:
         check_spec(spec)
@@ -97,7 +109,7 @@ def masks(ctx, free_form, style, mix, count, size, out_dir, fmt, seed, shard_siz
         try:
             result = run_free_form_masks(
                 out_dir, spec, count=count, fmt=fmt, shard_size=shard_size, workers=workers,
-                command=" ".join(["inpaint-data", *sys.argv[1:]]), on_shard=on_shard,
+                command=command, on_shard=on_shard,
                 ray_address=ctx.obj.get("ray_address"),
             )
         except ManifestMismatch as e:

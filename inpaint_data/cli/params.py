@@ -29,12 +29,13 @@ class SizeType(click.ParamType):
 
 
 class RangeType(click.ParamType):
-    """`LO:HI` or a single value `V` (meaning V:V), with bounds checked; returns (lo, hi)."""
+    """`LO:HI` or a single value `V` (meaning V:V), with bounds checked; returns (lo, hi).
+    With ordered=False it is just a pair A:B (no LO <= HI check)."""
 
     name = "LO:HI"
 
-    def __init__(self, kind=float, lo=None, hi=None):
-        self.kind, self.lo, self.hi = kind, lo, hi
+    def __init__(self, kind=float, lo=None, hi=None, ordered=True):
+        self.kind, self.lo, self.hi, self.ordered = kind, lo, hi, ordered
 
     def convert(self, value, param, ctx):
         if isinstance(value, tuple):
@@ -46,8 +47,8 @@ class RangeType(click.ParamType):
             a, b = self.kind(parts[0]), self.kind(parts[-1])
         except ValueError:
             self.fail(f"{value!r} is not a range; use LO:HI or a single value", param, ctx)
-        if a > b:
+        if self.ordered and a > b:
             self.fail(f"{value!r}: the low end is above the high end", param, ctx)
-        if (self.lo is not None and a < self.lo) or (self.hi is not None and b > self.hi):
-            self.fail(f"{value!r} must lie within [{self.lo}, {self.hi}]", param, ctx)
+        if (self.lo is not None and min(a, b) < self.lo) or (self.hi is not None and max(a, b) > self.hi):
+            self.fail(f"{value!r} must lie within [{self.lo}, {self.hi if self.hi is not None else 'inf'}]", param, ctx)
         return a, b

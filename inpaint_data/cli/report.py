@@ -37,6 +37,8 @@ def print_summary(result: JobResult, what: str) -> None:
     if result.hole_ratio_mean is not None:
         click.echo(f"hole ratio: mean {result.hole_ratio_mean:.3f}, sd {result.hole_ratio_sd:.3f}")
         click.echo("NVIDIA bins: " + ", ".join(f"{k} {v}" for k, v in result.bins.items()))
+    if result.skipped:
+        click.echo("skipped: " + ", ".join(f"{k} {v}" for k, v in result.skipped.items()))
     if result.errors:
         click.echo(f"{len(result.errors)} inputs skipped (see _*.stats.json):", err=True)
         for e in result.errors[:5]:

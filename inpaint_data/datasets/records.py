@@ -44,6 +44,13 @@ class SampleError:
     reason: str
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """A candidate sample left out on purpose (a scene cut, a static pair, a near-duplicate)."""
+
+    reason: str
+
+
 def check_key(key: str) -> str:
     """Keys name files and tar members: letters, digits, '_' and '-' only (no dots)."""
     if not KEY_PATTERN.match(key):

@@ -28,3 +28,30 @@ def dilate_to_ratio(mask: np.ndarray, target: float, margin: int = 0) -> tuple[n
         return None
     radius = float(np.partition(flat, needed - 1)[needed - 1])
     return np.where(dist <= radius, np.uint8(255), np.uint8(0)), radius
+
+
+def augment_video_mask(
+    raw: np.ndarray,
+    height: int,
+    width: int,
+    rng: np.random.Generator,
+    dilation: tuple[int, int] = (9, 49),
+) -> np.ndarray:
+    """NVIDIA's training-time augmentation of an occlusion mask, to a height x width mask.
+
+    The raw mask is scaled so its short side covers the output's long side, rotated by a
+    uniform angle about a uniform point of it (the translation), cropped to the output around
+    that point, then its holes are dilated with a k x k ellipse, k uniform in `dilation`.
+    """
+    h, w = raw.shape
+    scale = max(height, width) / min(h, w)
+    cx, cy = rng.uniform(0, w), rng.uniform(0, h)
+    angle = rng.uniform(0, 360)
+    m = cv2.getRotationMatrix2D((cx, cy), angle, scale)
+    m[0, 2] += width / 2 - cx
+    m[1, 2] += height / 2 - cy
+    out = cv2.warpAffine(raw, m, (width, height), flags=cv2.INTER_NEAREST, borderValue=0)
+    k = int(rng.integers(dilation[0], dilation[1] + 1))
+    if k > 1:
+        out = cv2.dilate(out, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    return out

@@ -35,6 +35,7 @@ class JobResult:
     shards_skipped: int
     seconds: float
     errors: list[dict[str, str]] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)
     bins: dict[str, int] = field(default_factory=dict)
     hole_ratio_mean: float | None = None
     hole_ratio_sd: float | None = None
@@ -44,6 +45,7 @@ class JobResult:
             "count": self.count,
             "shards": self.shards,
             "errors": len(self.errors),
+            "skipped": self.skipped,
             "bins": self.bins,
             "hole_ratio_mean": self.hole_ratio_mean,
             "hole_ratio_sd": self.hole_ratio_sd,
@@ -61,6 +63,10 @@ def summarise(out_dir: Path, all_stats: list[dict[str, Any]], written: int, seco
     for s in all_stats:
         for label, n in s["bins"].items():
             bins[label] = bins.get(label, 0) + n
+    skipped: dict[str, int] = {}
+    for s in all_stats:
+        for reason, n in s.get("skipped", {}).items():
+            skipped[reason] = skipped.get(reason, 0) + n
     measured = sum(bins.values())
     mean = sd = None
     if measured:
@@ -74,6 +80,7 @@ def summarise(out_dir: Path, all_stats: list[dict[str, Any]], written: int, seco
         shards_skipped=len(all_stats) - written,
         seconds=seconds,
         errors=[e for s in all_stats for e in s["errors"]],
+        skipped=dict(sorted(skipped.items())),
         bins=bins,
         hole_ratio_mean=mean,
         hole_ratio_sd=sd,

@@ -8,26 +8,29 @@ writes the shard's stats last. It is Ray-free; the distributor schedules it.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..datasets.records import Sample, SampleError
+from ..datasets.records import Sample, SampleError, Skipped
 from ..datasets.writers import open_shard_writer, write_stats
 from ..maskgen.ratios import bin_histogram
 
 
 @dataclass(frozen=True)
 class ShardPlan:
-    """Shard `index` holds the samples numbered start..stop-1 of the job."""
+    """Shard `index` covers items start..stop-1 of `source`: sample numbers of a synthetic job,
+    or frame numbers of one video (`source` its path)."""
 
     index: int
     start: int
     stop: int
+    source: str = ""
 
 
-Produce = Callable[[ShardPlan], Iterable[Sample | SampleError]]
+Produce = Callable[[ShardPlan], Iterable[Sample | SampleError | Skipped]]
 
 
 def plan_shards(count: int, shard_size: int) -> list[ShardPlan]:
@@ -44,11 +47,15 @@ def write_shard(out_dir: str | Path, fmt: str, prefix: str, plan: ShardPlan, pro
     """Produce and write one shard, then its stats; returns the stats."""
     started = time.perf_counter()
     errors: list[dict[str, str]] = []
+    skipped: Counter[str] = Counter()
     ratios: list[float] = []
     with open_shard_writer(fmt, out_dir, prefix, plan.index) as writer:
         for item in produce(plan):
             if isinstance(item, SampleError):
                 errors.append({"path": item.path, "reason": item.reason})
+                continue
+            if isinstance(item, Skipped):
+                skipped[item.reason] += 1
                 continue
             writer.write(item)
             if "hole_ratio" in item.meta:
@@ -57,8 +64,10 @@ def write_shard(out_dir: str | Path, fmt: str, prefix: str, plan: ShardPlan, pro
         "shard": plan.index,
         "start": plan.start,
         "stop": plan.stop,
+        "source": plan.source,
         "count": writer.count,
         "errors": errors,
+        "skipped": dict(sorted(skipped.items())),
         "seconds": round(time.perf_counter() - started, 4),
         "bins": bin_histogram(ratios),
         "hole_ratio_sum": sum(ratios),

@@ -1,0 +1,86 @@
+"""The video half of `inpaint-data masks`: its options and its run."""
+
+from __future__ import annotations
+
+import functools
+
+import click
+
+from ..datasets.manifest import ManifestMismatch
+from ..maskgen.video import DIS_PRESETS, FLOW_METHODS
+from .params import RangeType
+from .report import print_summary, shard_progress
+
+_OPTIONS = [
+    click.option("--flow", type=click.Choice(FLOW_METHODS), default="dis", show_default=True,
+                 help="video: optical flow (OpenCV DIS or Farneback)."),
+    click.option("--flow-preset", type=click.Choice(list(DIS_PRESETS)), default="medium", show_default=True,
+                 help="video: DIS preset; fast is ~4x faster with wider halos around occlusions."),
+    click.option("--stride", type=click.IntRange(min=1), default=1, show_default=True,
+                 help="video: pair frame t with frame t + stride."),
+    click.option("--max-frames", type=click.IntRange(min=2), default=None, help="video: frames used per video."),
+    click.option("--resize", type=click.IntRange(min=32), default=None,
+                 help="video: resize frames to this short side before the flow."),
+    click.option("--augment", type=click.Choice(["nvidia", "none"]), default="nvidia", show_default=True,
+                 help="video: nvidia: dilate 9..49 px, rotate, translate, crop to --size; "
+                      "none: the raw mask at the video's resolution."),
+    click.option("--per-pair", type=click.IntRange(min=1), default=1, show_default=True,
+                 help="video: augmented masks per frame pair."),
+    click.option("--chunk-frames", type=click.IntRange(min=2), default=64, show_default=True,
+                 help="video: frames per Ray task (chunks overlap by one frame)."),
+    click.option("--consistency", type=RangeType(float, 0.0, None), default="0.01:0.5", show_default=True,
+                 help="video: REL:ABS, occluded if |w+w'|^2 >= REL(|w|^2+|w'|^2) + ABS."),
+    click.option("--motion-boundary", type=RangeType(float, 0.0, None, ordered=False), default="0.01:0.002",
+                 show_default=True, help="video: REL:ABS, boundary if |grad w|^2 > REL|w|^2 + ABS."),
+    click.option("--reliability-sigma", type=click.FloatRange(min=0), default=0.8, show_default=True,
+                 help="video: Gaussian sigma on the reliability map."),
+    click.option("--reliability-threshold", type=click.FloatRange(0, 1), default=0.6, show_default=True,
+                 help="video: hole where the smoothed reliability <= this."),
+    click.option("--min-component", type=click.IntRange(min=0), default=16, show_default=True,
+                 help="video: drop holes smaller than this many pixels."),
+    click.option("--cut-threshold", type=click.FloatRange(min=0), default=35.0, show_default=True,
+                 help="video: mean abs frame difference (0..255) above which a pair is a scene cut."),
+    click.option("--dedupe-iou", type=click.FloatRange(0, 1), default=0.8, show_default=True,
+                 help="video: skip a raw mask this similar (IoU at 1/8 scale) to the previous one kept."),
+]
+
+
+def video_options(fn):
+    for option in reversed(_OPTIONS):
+        fn = option(fn)
+    return fn
+
+
+def run_video_command(ctx, videos, size, out_dir, fmt, seed, workers, hole_range, balance, dilate, command, *,
+                      flow, flow_preset, stride, max_frames, resize, augment, per_pair, chunk_frames,
+                      consistency, motion_boundary, reliability_sigma, reliability_threshold, min_component,
+                      cut_threshold, dedupe_iou):
+    from ..datasets.video import find_videos
+    from ..maskgen.video import OcclusionParams
+    from ..pipelines.masks_video import VideoMaskSpec, run_video_masks
+
+    if augment == "none" and (hole_range or balance):
+        raise click.UsageError("--hole-range and --balance apply to augmented masks, not --augment none")
+    try:
+        found = find_videos(videos)
+    except FileNotFoundError as e:
+        raise click.BadParameter(str(e), param_hint="--from-video") from None
+    if not found:
+        raise click.BadParameter(f"no videos in {', '.join(videos)}", param_hint="--from-video")
+    spec = VideoMaskSpec(
+        flow=flow, preset=flow_preset,
+        occlusion=OcclusionParams(consistency[0], consistency[1], motion_boundary[0], motion_boundary[1],
+                                  reliability_sigma, reliability_threshold, min_component),
+        stride=stride, max_frames=max_frames, resize=resize, chunk_frames=chunk_frames,
+        cut_threshold=cut_threshold, dedupe_iou=dedupe_iou, augment=augment == "nvidia", per_pair=per_pair,
+        height=size[0], width=size[1], seed=seed, hole_range=hole_range, balance=balance, dilate=dilate,
+    )
+    click.echo(f"{len(found)} videos", err=True)
+    progress = functools.partial(shard_progress, unit="frame")
+    with progress(None) as on_shard:
+        try:
+            result, _ = run_video_masks(out_dir, found, spec, fmt=fmt, workers=workers, command=command,
+                                        on_shard=on_shard, ray_address=ctx.obj.get("ray_address"))
+        except ManifestMismatch as e:
+            raise click.UsageError(str(e)) from None
+    print_summary(result, "masks")

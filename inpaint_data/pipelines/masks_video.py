@@ -1,0 +1,185 @@
+"""The video mask job: one Ray task per chunk of a video's frames (chunks overlap by one frame,
+so every consecutive pair is seen once), occlusion masks from each pair, then NVIDIA's
+augmentation and the hole-ratio targets shared with the free-form job."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from ..datasets.records import Sample, SampleError, Skipped
+from ..datasets.video import VideoError, find_videos, probe_video, read_frames, video_id
+from ..maskgen.augment import augment_video_mask
+from ..maskgen.ratios import (
+    NVIDIA_BIN_LABELS,
+    bin_range,
+    fit_hole_ratio,
+    hole_ratio,
+    nvidia_bin,
+    nvidia_cell,
+    touches_border,
+)
+from ..maskgen.video import FlowEstimator, OcclusionParams, frame_difference, near_duplicate, occlusion_mask, to_gray
+from .distributor import JobResult, run_sharded_job
+from .shards import ShardPlan
+
+PREFIX = "masks"
+#: An augmented mask needs at least this hole ratio to be kept when no range is asked for.
+MIN_HOLE_RATIO = 0.01
+
+
+@dataclass(frozen=True)
+class VideoMaskSpec:
+    """Everything that decides the masks of a video job."""
+
+    flow: str = "dis"
+    preset: str = "medium"
+    occlusion: OcclusionParams = field(default_factory=OcclusionParams)
+    stride: int = 1
+    max_frames: int | None = None  # per video, counted after the stride
+    resize: int | None = None  # short side of the frames before the flow
+    chunk_frames: int = 64
+    cut_threshold: float = 35.0  # mean abs difference (0..255) at 1/8 scale above which a pair is a cut
+    static_ratio: float = 0.001  # raw hole ratio at or below which a pair counts as static
+    max_raw_ratio: float = 0.5  # raw hole ratio above which the flow is taken to have failed
+    dedupe_iou: float = 0.8  # a raw mask this close to the previous kept one is a near-duplicate
+    augment: bool = True
+    per_pair: int = 1
+    height: int = 512
+    width: int = 512
+    seed: int = 0
+    hole_range: tuple[float, float] | None = None
+    balance: str | None = None
+    dilate: bool = False
+
+
+def plan_video_shards(videos: list[str], spec: VideoMaskSpec) -> list[ShardPlan]:
+    """Chunks of `chunk_frames` sampled frames per video, consecutive chunks sharing a frame.
+    A video that cannot be probed gets one empty chunk, whose task records why."""
+    plans: list[ShardPlan] = []
+    for path in videos:
+        try:
+            frames = probe_video(path, spec.resize).frames
+        except (VideoError, OSError):
+            plans.append(ShardPlan(len(plans), 0, 0, path))
+            continue
+        last = frames - 1
+        if spec.max_frames:
+            last = min(last, (spec.max_frames - 1) * spec.stride)
+        step = (spec.chunk_frames - 1) * spec.stride
+        for start in range(0, max(1, last), step):
+            stop = min(start + step, last)
+            plans.append(ShardPlan(len(plans), start, stop + 1, path))
+    return plans
+
+
+def _video_seed(path: str) -> int:
+    return int.from_bytes(hashlib.sha1(path.encode()).digest()[:4], "little")
+
+
+def _augmented(raw: np.ndarray, spec: VideoMaskSpec, vid: str, vseed: int, frame: int, pair: int) -> Iterator[Sample | Skipped]:
+    for k in range(spec.per_pair):
+        rng = np.random.default_rng([spec.seed, vseed, frame, k])
+        draw = partial(lambda h, w, r: augment_video_mask(raw, h, w, r))
+        meta: dict[str, Any] = {}
+        target_bin, border = nvidia_cell(pair * spec.per_pair + k) if spec.balance else (None, None)
+        hole_range = bin_range(target_bin) if spec.balance else spec.hole_range or (MIN_HOLE_RATIO, 1.0)
+        try:
+            mask, info = fit_hole_ratio(draw, spec.height, spec.width, rng, hole_range, border=border, dilate=spec.dilate)
+        except ValueError:
+            yield Skipped("out_of_range")
+            continue
+        meta.update(info)
+        if spec.balance:
+            meta["target_bin"] = NVIDIA_BIN_LABELS[target_bin]
+        yield Sample(key=f"{vid}-{frame:06d}-{k:02d}", mask=mask, meta=meta)
+
+
+def video_chunk_samples(plan: ShardPlan, spec: VideoMaskSpec) -> Iterator[Sample | SampleError | Skipped]:
+    """The samples of one chunk: an occlusion mask per usable frame pair (or `per_pair`
+    augmented masks of it), with skipped pairs and unreadable input reported."""
+    cv2.setNumThreads(1)  # one Ray task per CPU
+    try:
+        info = probe_video(plan.source, spec.resize)
+    except (VideoError, OSError) as e:
+        yield SampleError(plan.source, str(e))
+        return
+    flow = FlowEstimator(spec.flow, spec.preset)
+    vid, vseed = video_id(plan.source), _video_seed(plan.source)
+    previous: tuple[int, np.ndarray] | None = None
+    kept_raw: np.ndarray | None = None
+    try:
+        for frame, rgb in read_frames(info, plan.start, plan.stop, spec.stride):
+            gray = to_gray(rgb)
+            if previous is None:
+                previous = frame, gray
+                continue
+            first, a = previous
+            previous = frame, gray
+            if frame_difference(a, gray) > spec.cut_threshold:
+                yield Skipped("scene_cut")
+                continue
+            fwd, bwd = flow(a, gray), flow(gray, a)
+            if not (np.isfinite(fwd).all() and np.isfinite(bwd).all()):
+                yield Skipped("flow_failed")
+                continue
+            raw = occlusion_mask(fwd, bwd, spec.occlusion)
+            ratio = hole_ratio(raw)
+            if ratio <= spec.static_ratio:
+                yield Skipped("static")
+                continue
+            if ratio > spec.max_raw_ratio:
+                yield Skipped("flow_failed")
+                continue
+            if kept_raw is not None and near_duplicate(raw, kept_raw, spec.dedupe_iou):
+                yield Skipped("near_duplicate")
+                continue
+            kept_raw = raw
+            common = {"video": plan.source, "frame": first, "next_frame": frame, "raw_hole_ratio": ratio}
+            if not spec.augment:
+                samples: Iterator[Sample | Skipped] = iter([Sample(key=f"{vid}-{first:06d}", mask=raw)])
+            else:
+                samples = _augmented(raw, spec, vid, vseed, first, first // spec.stride)
+            for sample in samples:
+                if isinstance(sample, Sample):
+                    r = hole_ratio(sample.mask)
+                    h, w = sample.mask.shape
+                    sample.meta.update(common, hole_ratio=r, bin=nvidia_bin(r), border=touches_border(sample.mask),
+                                       height=h, width=w, seed=spec.seed)
+                yield sample
+    except VideoError as e:
+        yield SampleError(plan.source, str(e))
+
+
+def run_video_masks(
+    out_dir: str | Path,
+    inputs: list[str],
+    spec: VideoMaskSpec,
+    *,
+    fmt: str = "webdataset",
+    workers: int | None = None,
+    command: str | None = None,
+    on_shard: Callable[[dict[str, Any]], None] | None = None,
+    ray_address: str | None = None,
+) -> tuple[JobResult, list[ShardPlan]]:
+    """Occlusion masks from every video named by `inputs`; re-running resumes a killed run."""
+    if spec.balance and spec.hole_range:
+        raise ValueError("use either a hole range or a balance, not both")
+    FlowEstimator(spec.flow, spec.preset)  # fail fast on a bad method or preset
+    videos = find_videos(inputs)
+    if not videos:
+        raise FileNotFoundError(f"no videos found in {inputs}")
+    plans = plan_video_shards(videos, spec)
+    job = {"name": "masks-video", "format": fmt, "videos": videos, **asdict(spec)}
+    result = run_sharded_job(
+        out_dir, job, plans, partial(video_chunk_samples, spec=spec), prefix=PREFIX,
+        workers=workers, command=command, on_shard=on_shard, ray_address=ray_address,
+    )
+    return result, plans

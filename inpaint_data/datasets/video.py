@@ -105,9 +105,10 @@ def read_frames(info: VideoInfo, start: int, stop: int, stride: int = 1) -> Iter
         vr = _decord_reader(info.path, size)
         index = start
         try:
-            vr.seek(start)
+            # random access to the first frame positions the decoder; then decode onwards
+            # (decord's seek() followed by next() returns wrong frames)
             for index in range(start, min(stop, len(vr))):
-                frame = vr.next().asnumpy()
+                frame = (vr[start] if index == start else vr.next()).asnumpy()
                 if (index - start) % stride == 0:
                     yield index, frame
         except StopIteration:

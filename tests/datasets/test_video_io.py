@@ -8,7 +8,7 @@ from videos import MovingSquare
 @pytest.fixture(scope="module")
 def square(tmp_path_factory):
     root = tmp_path_factory.mktemp("v")
-    video = MovingSquare()
+    video = MovingSquare(dx=3, dy=2)
     video.write(root / "a.mkv", 20)
     return root, video
 

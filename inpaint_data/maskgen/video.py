@@ -53,49 +53,77 @@ class FlowEstimator:
         return cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 3, 15, 3, 5, 1.2, 0)
 
 
-@lru_cache(maxsize=8)
-def _pixel_grid(h: int, w: int) -> np.ndarray:
-    """H x W x 2 float32 pixel coordinates (x, y), cached per frame size."""
-    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    grid = np.dstack([gx, gy])
-    grid.setflags(write=False)
-    return grid
+class _Workspace:
+    """Buffers for one frame size, reused from pair to pair: allocating fresh full-frame arrays
+    for every pair costs more (page faults) than the arithmetic itself."""
+
+    def __init__(self, h: int, w: int):
+        gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+        self.grid = np.dstack([gx, gy])
+        two = lambda: np.zeros((h, w, 2), np.float32)  # noqa: E731
+        one = lambda: np.zeros((h, w), np.float32)  # noqa: E731
+        byte = lambda: np.zeros((h, w), np.uint8)  # noqa: E731
+        self.target, self.back_at, self.pair, self.square, self.diff = two(), two(), two(), two(), two()
+        self.flow_sq, self.back_sq, self.mismatch, self.limit, self.grad, self.grad_y = one(), one(), one(), one(), one(), one()
+        self.inside, self.test, self.bad, self.smooth = byte(), byte(), byte(), byte()
 
 
-def _sq_norm(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    out = cv2.multiply(u, u)
-    return cv2.add(out, cv2.multiply(v, v), dst=out)
+@lru_cache(maxsize=4)
+def _workspace(h: int, w: int) -> _Workspace:
+    return _Workspace(h, w)
+
+
+def _sq_norm(vectors: np.ndarray, square: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """|v|^2 of an H x W x 2 array, into `out` (`square` is scratch space)."""
+    cv2.multiply(vectors, vectors, dst=square)
+    return np.add(square[..., 0], square[..., 1], out=out)
+
+
+def _unreliable_into(flow: np.ndarray, back: np.ndarray, params: OcclusionParams, ws: _Workspace) -> None:
+    """ws.bad |= 255 where `flow` leaves the frame, fails the consistency check, or has a motion boundary."""
+    h, w = flow.shape[:2]
+    cv2.add(flow, ws.grid, dst=ws.target)
+    cv2.remap(back, ws.target, None, cv2.INTER_LINEAR, dst=ws.back_at, borderMode=cv2.BORDER_REPLICATE)
+    cv2.inRange(ws.target, (0.0, 0.0), (w - 1.0, h - 1.0), dst=ws.inside)
+    cv2.bitwise_not(ws.inside, dst=ws.test)
+    cv2.bitwise_or(ws.bad, ws.test, dst=ws.bad)
+    _sq_norm(flow, ws.square, ws.flow_sq)
+    _sq_norm(ws.back_at, ws.square, ws.back_sq)
+    _sq_norm(cv2.add(flow, ws.back_at, dst=ws.pair), ws.square, ws.mismatch)
+    r, a = params.consistency_rel, params.consistency_abs
+    cv2.addWeighted(ws.flow_sq, r, ws.back_sq, r, a, dst=ws.limit)
+    cv2.compare(ws.mismatch, ws.limit, cv2.CMP_GE, dst=ws.test)
+    cv2.bitwise_or(ws.bad, ws.test, dst=ws.bad)
+    # |grad u|^2 + |grad v|^2 by forward differences (zero on the last column / row)
+    ws.diff[:, -1] = 0
+    cv2.subtract(flow[:, 1:], flow[:, :-1], dst=ws.diff[:, :-1])
+    _sq_norm(ws.diff, ws.square, ws.grad)
+    ws.diff[-1] = 0
+    cv2.subtract(flow[1:], flow[:-1], dst=ws.diff[:-1])
+    cv2.add(ws.grad, _sq_norm(ws.diff, ws.square, ws.grad_y), dst=ws.grad)
+    cv2.addWeighted(ws.flow_sq, params.motion_rel, ws.flow_sq, 0.0, params.motion_abs, dst=ws.limit)
+    cv2.compare(ws.grad, ws.limit, cv2.CMP_GT, dst=ws.test)
+    cv2.bitwise_or(ws.bad, ws.test, dst=ws.bad)
 
 
 def unreliable(flow: np.ndarray, back: np.ndarray, params: OcclusionParams = OcclusionParams()) -> np.ndarray:
     """Boolean H x W: pixels of the first frame that `flow` carries off the frame, that fail the
     forward-backward consistency check against `back`, or that lie on a motion boundary."""
-    h, w = flow.shape[:2]
-    target = cv2.add(flow, _pixel_grid(h, w))
-    back_at = cv2.remap(back, target, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    tx, ty = cv2.split(target)
-    bad = (tx < 0) | (tx > w - 1) | (ty < 0) | (ty > h - 1)
-    u, v = cv2.split(flow)
-    bu, bv = cv2.split(back_at)
-    flow_sq, back_sq = _sq_norm(u, v), _sq_norm(bu, bv)
-    mismatch = _sq_norm(cv2.add(u, bu), cv2.add(v, bv))
-    bad |= mismatch >= params.consistency_rel * (flow_sq + back_sq) + params.consistency_abs
-    grad = np.zeros((h, w), np.float32)  # |grad u|^2 + |grad v|^2 by forward differences
-    for c in (u, v):
-        dx = c[:, 1:] - c[:, :-1]
-        dy = c[1:, :] - c[:-1, :]
-        grad[:, :-1] += dx * dx
-        grad[:-1, :] += dy * dy
-    bad |= grad > params.motion_rel * flow_sq + params.motion_abs
-    return bad
+    ws = _workspace(*flow.shape[:2])
+    ws.bad[:] = 0
+    _unreliable_into(flow, back, params, ws)
+    return ws.bad > 0
 
 
 def reliability_to_mask(bad: np.ndarray, params: OcclusionParams = OcclusionParams()) -> np.ndarray:
-    """Smooth the reliability map (255 reliable, 0 not), threshold it, drop tiny holes: uint8, 255 = hole."""
-    reliable = np.where(bad, np.float32(0), np.float32(1))
+    """Smooth the reliability map (255 reliable, 0 not), threshold it, drop tiny holes: uint8, 255 = hole.
+
+    `bad` is boolean, or uint8 with 255 where unreliable and 0 elsewhere."""
+    reliable = cv2.bitwise_not(bad.view(np.uint8) * np.uint8(255)) if bad.dtype == bool else cv2.bitwise_not(bad)
     if params.sigma > 0:
         reliable = cv2.GaussianBlur(reliable, (0, 0), params.sigma)
-    mask = np.where(reliable <= params.threshold, np.uint8(255), np.uint8(0))
+    # hole where reliable / 255 <= threshold
+    _, mask = cv2.threshold(reliable, params.threshold * 255, 255, cv2.THRESH_BINARY_INV)
     return remove_small_holes(mask, params.min_component)
 
 
@@ -104,9 +132,13 @@ def remove_small_holes(mask: np.ndarray, min_area: int) -> np.ndarray:
     if min_area <= 1 or not mask.any():
         return mask
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    keep = stats[:, cv2.CC_STAT_AREA] >= min_area
-    keep[0] = False
-    return np.where(keep[labels], np.uint8(255), np.uint8(0))
+    small = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] < min_area) + 1
+    if len(small) == 0:
+        return mask
+    lut = np.full(n, 255, np.uint8)
+    lut[0] = 0
+    lut[small] = 0
+    return lut[labels]
 
 
 def occlusion_mask(
@@ -115,8 +147,11 @@ def occlusion_mask(
     """Occluded and dis-occluded pixels between two frames given both flows: the pixels of the
     first frame that vanish (forward check) united with those of the second that appear
     (backward check), in image coordinates. uint8, 255 = hole."""
-    bad = unreliable(flow, back, params) | unreliable(back, flow, params)
-    return reliability_to_mask(bad, params)
+    ws = _workspace(*flow.shape[:2])
+    ws.bad[:] = 0
+    _unreliable_into(flow, back, params, ws)
+    _unreliable_into(back, flow, params, ws)
+    return reliability_to_mask(ws.bad, params)
 
 
 def frame_difference(a: np.ndarray, b: np.ndarray) -> float:

@@ -38,6 +38,9 @@ _OPTIONS = [
                  help="video: hole where the smoothed reliability <= this."),
     click.option("--min-component", type=click.IntRange(min=0), default=16, show_default=True,
                  help="video: drop holes smaller than this many pixels."),
+    click.option("--off-frame-holes/--no-off-frame-holes", "off_frame", default=None,
+                 help="video: count pixels the flow carries off the frame as holes. Default: yes with "
+                      "--augment none (Ruder's check), no when augmenting (they become straight lines)."),
     click.option("--cut-threshold", type=click.FloatRange(min=0), default=35.0, show_default=True,
                  help="video: mean abs frame difference (0..255) above which a pair is a scene cut."),
     click.option("--dedupe-iou", type=click.FloatRange(0, 1), default=0.8, show_default=True,
@@ -54,7 +57,7 @@ def video_options(fn):
 def run_video_command(ctx, videos, size, out_dir, fmt, seed, workers, hole_range, balance, dilate, command, *,
                       flow, flow_preset, stride, max_frames, resize, augment, per_pair, chunk_frames,
                       consistency, motion_boundary, reliability_sigma, reliability_threshold, min_component,
-                      cut_threshold, dedupe_iou):
+                      off_frame, cut_threshold, dedupe_iou):
     from ..datasets.video import find_videos
     from ..maskgen.video import OcclusionParams
     from ..pipelines.masks_video import VideoMaskSpec, run_video_masks
@@ -70,7 +73,8 @@ def run_video_command(ctx, videos, size, out_dir, fmt, seed, workers, hole_range
     spec = VideoMaskSpec(
         flow=flow, preset=flow_preset,
         occlusion=OcclusionParams(consistency[0], consistency[1], motion_boundary[0], motion_boundary[1],
-                                  reliability_sigma, reliability_threshold, min_component),
+                                  reliability_sigma, reliability_threshold, min_component,
+                                  augment == "none" if off_frame is None else off_frame),
         stride=stride, max_frames=max_frames, resize=resize, chunk_frames=chunk_frames,
         cut_threshold=cut_threshold, dedupe_iou=dedupe_iou, augment=augment == "nvidia", per_pair=per_pair,
         height=size[0], width=size[1], seed=seed, hole_range=hole_range, balance=balance, dilate=dilate,

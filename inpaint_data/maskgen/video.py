@@ -29,6 +29,7 @@ class OcclusionParams:
     sigma: float = 0.8  # Gaussian smoothing of the reliability map
     threshold: float = 0.6  # hole where the smoothed reliability <= threshold
     min_component: int = 16  # holes smaller than this many pixels are dropped
+    off_frame: bool = True  # pixels the flow carries off the frame count as occluded
 
 
 def to_gray(frame: np.ndarray) -> np.ndarray:
@@ -84,9 +85,10 @@ def _unreliable_into(flow: np.ndarray, back: np.ndarray, params: OcclusionParams
     h, w = flow.shape[:2]
     cv2.add(flow, ws.grid, dst=ws.target)
     cv2.remap(back, ws.target, None, cv2.INTER_LINEAR, dst=ws.back_at, borderMode=cv2.BORDER_REPLICATE)
-    cv2.inRange(ws.target, (0.0, 0.0), (w - 1.0, h - 1.0), dst=ws.inside)
-    cv2.bitwise_not(ws.inside, dst=ws.test)
-    cv2.bitwise_or(ws.bad, ws.test, dst=ws.bad)
+    if params.off_frame:
+        cv2.inRange(ws.target, (0.0, 0.0), (w - 1.0, h - 1.0), dst=ws.inside)
+        cv2.bitwise_not(ws.inside, dst=ws.test)
+        cv2.bitwise_or(ws.bad, ws.test, dst=ws.bad)
     _sq_norm(flow, ws.square, ws.flow_sq)
     _sq_norm(ws.back_at, ws.square, ws.back_sq)
     _sq_norm(cv2.add(flow, ws.back_at, dst=ws.pair), ws.square, ws.mismatch)

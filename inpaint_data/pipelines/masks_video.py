@@ -37,11 +37,15 @@ MIN_HOLE_RATIO = 0.01
 
 @dataclass(frozen=True)
 class VideoMaskSpec:
-    """Everything that decides the masks of a video job."""
+    """Everything that decides the masks of a video job.
+
+    By default pixels that leave the frame are not counted as holes (`occlusion.off_frame`):
+    camera motion makes them a band along the frame edge, which the augmentation's rotation turns
+    into straight lines across the masks. The CLI turns them on for --augment none."""
 
     flow: str = "dis"
     preset: str = "medium"
-    occlusion: OcclusionParams = field(default_factory=OcclusionParams)
+    occlusion: OcclusionParams = field(default_factory=lambda: OcclusionParams(off_frame=False))
     stride: int = 1
     max_frames: int | None = None  # per video, counted after the stride
     resize: int | None = None  # short side of the frames before the flow
@@ -142,7 +146,8 @@ def video_chunk_samples(plan: ShardPlan, spec: VideoMaskSpec) -> Iterator[Sample
                 yield Skipped("near_duplicate")
                 continue
             kept_raw = raw
-            common = {"video": plan.source, "frame": first, "next_frame": frame, "raw_hole_ratio": ratio}
+            common = {"style": "video", "video": plan.source, "frame": first, "next_frame": frame,
+                      "raw_hole_ratio": ratio}
             if not spec.augment:
                 samples: Iterator[Sample | Skipped] = iter([Sample(key=f"{vid}-{first:06d}", mask=raw)])
             else:

@@ -18,7 +18,7 @@ def shard_progress(total: int, unit: str) -> Iterator:
     bar = tqdm(total=total, unit=unit, dynamic_ncols=True, file=sys.stderr, disable=None)
 
     def on_shard(stats: dict) -> None:
-        bar.update(stats["stop"] - stats["start"])
+        bar.update(stats["stop"] - stats["start"] if total else 1)
 
     try:
         yield on_shard
@@ -32,7 +32,7 @@ def print_summary(result: JobResult, what: str) -> None:
         f"{result.count} {what} in {result.shards} shards at {result.out_dir} "
         f"({result.shards_written} written, {result.shards_skipped} already done) "
         f"in {result.seconds:.1f} s"
-        + (f", {rate:.0f}/s" if result.shards_written else "")
+        + (f", {rate:.3g}/s" if result.shards_written else "")
     )
     if result.hole_ratio_mean is not None:
         click.echo(f"hole ratio: mean {result.hole_ratio_mean:.3f}, sd {result.hole_ratio_sd:.3f}")

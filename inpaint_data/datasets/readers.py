@@ -92,16 +92,20 @@ def _parquet_records(shard: Path) -> Iterator[tuple[str, dict[str, bytes]]]:
         yield row["key"], members
 
 
+def shard_records(shard: str | Path) -> Iterator[tuple[str, dict[str, bytes]]]:
+    """(key, {ext: bytes}) for every sample of one shard (.parquet, .tar or a folder)."""
+    shard = Path(shard)
+    if shard.suffix == ".parquet":
+        return _parquet_records(shard)
+    if shard.suffix == ".tar":
+        return _group(_tar_members(shard))
+    return _group(_files_members(shard))
+
+
 def iter_records(path: str | Path, fmt: str | None = None) -> Iterator[tuple[str, dict[str, bytes]]]:
     """(key, {ext: bytes}) for every sample of an output folder, shard by shard."""
-    fmt = fmt or detect_format(path)
-    for shard in shard_paths(path, fmt):
-        if fmt == "parquet":
-            yield from _parquet_records(shard)
-        elif fmt == "webdataset":
-            yield from _group(_tar_members(shard))
-        else:
-            yield from _group(_files_members(shard))
+    for shard in shard_paths(path, fmt or detect_format(path)):
+        yield from shard_records(shard)
 
 
 def read_samples(path: str | Path, fmt: str | None = None) -> Iterator[Sample]:

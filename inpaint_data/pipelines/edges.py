@@ -1,0 +1,144 @@
+"""The edge job: HED (or Canny) edge maps for a folder of images or existing shards, one Ray task
+per shard of images; the model is loaded once per worker process and reused across its tasks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from functools import lru_cache, partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..datasets.images import ImageError, decode_rgb, find_images, read_rgb
+from ..datasets.readers import shard_paths, shard_records
+from ..datasets.records import IMAGE_EXTS, Sample, SampleError
+from .distributor import JobResult, run_sharded_job
+from .shards import ShardPlan
+
+PREFIX = "edges"
+METHODS = ("hed", "canny")
+
+
+@dataclass(frozen=True)
+class EdgeSpec:
+    method: str = "hed"
+    weights: str | None = None  # None: the cached pretrained BSDS500 weights
+    random_weights: bool = False  # tests only
+    batch_size: int = 8
+    device: str = "cpu"
+    precision: str = "fp32"
+    threads: int = 1  # torch threads per task
+    canny_sigma: float | None = 2.0  # None: random 1..4 per image (EdgeConnect training)
+    seed: int = 0
+
+
+@lru_cache(maxsize=2)
+def _model(weights: str | None, random_weights: bool):
+    from ..edges.weights import load_hed
+
+    return load_hed(weights, random_weights=random_weights)
+
+
+def _inputs(plan: ShardPlan) -> Iterator[tuple[str, str, np.ndarray | None, str | None]]:
+    """(key, source, RGB image or None, error or None) for each input of a shard."""
+    if plan.source:  # an existing shard: its images, keyed as they are
+        for key, members in shard_records(plan.source):
+            ext = next((e for e in IMAGE_EXTS if e in members), None)
+            if ext is None:
+                continue
+            try:
+                yield key, f"{plan.source}:{key}", decode_rgb(members[ext]), None
+            except ImageError as e:
+                yield key, f"{plan.source}:{key}", None, str(e)
+        return
+    for path, key in plan.items:
+        try:
+            yield key, path, read_rgb(path), None
+        except ImageError as e:
+            yield key, path, None, str(e)
+
+
+def edge_samples(plan: ShardPlan, spec: EdgeSpec) -> Iterator[Sample | SampleError]:
+    """Edge maps (uint8, probability x 255) of one shard's images."""
+    import torch
+
+    from ..edges.canny import canny_edges, random_sigma
+    from ..edges.hed import detect_edges, edge_to_png_array
+
+    torch.set_num_threads(spec.threads)
+    batch: list[tuple[str, str, np.ndarray]] = []
+
+    def flush() -> Iterator[Sample]:
+        if spec.method == "hed":
+            edges = detect_edges(_model(spec.weights, spec.random_weights), [b[2] for b in batch],
+                                 spec.batch_size, spec.device, spec.precision)
+            maps = [edge_to_png_array(e) for e in edges]
+        else:
+            maps = []
+            for key, _, image in batch:
+                sigma = spec.canny_sigma
+                if sigma is None:
+                    sigma = random_sigma(np.random.default_rng([spec.seed, *key.encode()]))
+                maps.append(canny_edges(image, sigma))
+        for (key, source, image), edge in zip(batch, maps):
+            h, w = image.shape[:2]
+            yield Sample(key=key, edge=edge, meta={"source": source, "height": h, "width": w, "method": spec.method})
+        batch.clear()
+
+    for key, source, image, error in _inputs(plan):
+        if error is not None:
+            yield SampleError(source, error)
+            continue
+        batch.append((key, source, image))
+        if len(batch) >= spec.batch_size * 4:
+            yield from flush()
+    if batch:
+        yield from flush()
+
+
+def plan_edge_shards(inputs: list[str], shard_size: int) -> list[ShardPlan]:
+    """One output shard per input shard when `inputs` is one output folder of ours; else the
+    images found in `inputs`, `shard_size` per shard."""
+    if len(inputs) == 1 and Path(inputs[0]).is_dir():
+        try:
+            shards = shard_paths(inputs[0])
+        except ValueError:
+            shards = []
+        if shards:
+            return [ShardPlan(i, 0, 0, str(s)) for i, s in enumerate(shards)]
+    images = find_images(inputs)
+    return [
+        ShardPlan(i, start, min(start + shard_size, len(images)), items=tuple(images[start : start + shard_size]))
+        for i, start in enumerate(range(0, len(images), shard_size))
+    ]
+
+
+def run_edges(
+    out_dir: str | Path,
+    inputs: list[str],
+    spec: EdgeSpec,
+    *,
+    fmt: str = "webdataset",
+    shard_size: int = 500,
+    workers: int | None = None,
+    gpus_per_worker: float = 0.0,
+    command: str | None = None,
+    on_shard: Callable[[dict[str, Any]], None] | None = None,
+    ray_address: str | None = None,
+) -> tuple[JobResult, int]:
+    """Edge maps for every input image; returns the result and the number of shards planned."""
+    if spec.method not in METHODS:
+        raise ValueError(f"unknown edge method {spec.method!r}; expected one of {METHODS}")
+    if spec.method == "hed":
+        _model(spec.weights, spec.random_weights)  # fail fast on missing or mismatched weights
+    plans = plan_edge_shards(inputs, shard_size)
+    if not plans:
+        raise FileNotFoundError(f"no images found in {inputs}")
+    job = {"name": "edges", "format": fmt, "inputs": sorted(str(Path(i).resolve()) for i in inputs),
+           "shard_size": shard_size, **{k: v for k, v in asdict(spec).items() if k not in ("device", "threads", "batch_size")}}
+    resources = {"num_cpus": spec.threads, "num_gpus": gpus_per_worker} if gpus_per_worker else {"num_cpus": spec.threads}
+    result = run_sharded_job(out_dir, job, plans, partial(edge_samples, spec=spec), prefix=PREFIX, workers=workers,
+                             command=command, on_shard=on_shard, ray_address=ray_address, resources=resources)
+    return result, len(plans)

@@ -1,0 +1,43 @@
+"""Convolution layers of the inpainting models."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def _pair(v: int | tuple[int, int]) -> tuple[int, int]:
+    return (v, v) if isinstance(v, int) else tuple(v)  # type: ignore[return-value]
+
+
+class PartialConv2d(nn.Conv2d):
+    """Partial convolution (Liu et al. 2018), the multi-channel form of NVIDIA's layer.
+
+    forward(x, valid) -> (y, new_valid), `valid` shaped like x with 1 = known input:
+        y = W^T (x * valid) * sum(1) / sum(valid) + b   where sum(valid) > 0, else 0,
+    with sum(1) = C_in * kH * kW, and new_valid = 1 where sum(valid) > 0 (one map, expanded to
+    every output channel). The window sums are counted in float32 whatever the autocast dtype
+    (fp16 cannot count past 2048 exactly), and the ratio uses eps 1e-6.
+    """
+
+    EPS = 1e-6
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                 bias: bool = True):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, bias=bias)
+        kh, kw = _pair(kernel_size)
+        self.register_buffer("window", torch.ones(1, 1, kh, kw), persistent=False)
+        self.window_size = in_channels * kh * kw
+
+    def forward(self, x: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:  # type: ignore[override]
+        with torch.no_grad(), torch.autocast(x.device.type, enabled=False):
+            counts = F.conv2d(valid.float().sum(1, keepdim=True), self.window, None, self.stride, self.padding,
+                              self.dilation)
+            new_valid = (counts > 0).float()
+            ratio = self.window_size / (counts + self.EPS) * new_valid
+        raw = F.conv2d(x * valid, self.weight, None, self.stride, self.padding, self.dilation)
+        out = raw * ratio.to(raw.dtype)
+        if self.bias is not None:
+            out = (out + self.bias.view(1, -1, 1, 1)) * new_valid.to(raw.dtype)
+        return out, new_valid.expand(-1, self.out_channels, -1, -1)

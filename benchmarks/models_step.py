@@ -2,7 +2,10 @@
 when --device cuda). Each configuration runs in a fresh subprocess so peak RSS is its own.
 Prints JSON.
 
-Usage: python benchmarks/models_step.py [--model pconv] [--sizes 256,512] [--batch 1] [--device cpu]
+Models: pconv (PConv-UNet + its loss), deepfill (generator + SN-PatchGAN, both losses),
+attention (contextual attention alone, on 96-channel features at 1/4 of the size).
+Usage: python benchmarks/models_step.py [--model pconv,deepfill,attention] [--sizes 256,512]
+       [--batch 1] [--device cpu|cuda] [--precisions fp32,bf16]
 """
 
 from __future__ import annotations
@@ -36,6 +39,33 @@ def run_one(model_name: str, size: int, batch: int, device: str, precision: str)
             with torch.autocast(device, dtype or torch.float32, enabled=dtype is not None):
                 loss, _ = loss_fn(model(image, hole), image, hole)
             loss.backward()
+    elif model_name == "deepfill":
+        from inpaint_data.models.deepfill import Discriminator, Generator, composite
+        from inpaint_data.models.losses import deepfill_g_loss, hinge_d_loss
+
+        hole = torch.zeros(batch, 1, size, size, device=device)
+        hole[..., size // 4 : 3 * size // 4, size // 4 : 3 * size // 4] = 1
+        model, disc = Generator().to(device), Discriminator().to(device)
+
+        def step():
+            with torch.autocast(device, dtype or torch.float32, enabled=dtype is not None):
+                coarse, fine = model(image, hole)
+                done = composite(fine, image, hole)
+                d_loss = hinge_d_loss(disc(image, hole), disc(done.detach(), hole))
+                g_loss, _ = deepfill_g_loss(disc(done, hole), coarse, fine, image)
+            (d_loss + g_loss).backward()
+    elif model_name == "attention":
+        from inpaint_data.models.attention import ContextualAttention
+
+        model = ContextualAttention()
+        features = torch.randn(batch, 96, size // 4, size // 4, device=device, requires_grad=True)
+        small = torch.zeros(batch, 1, size // 4, size // 4, device=device)
+        small[..., size // 16 : 3 * size // 16, size // 16 : 3 * size // 16] = 1
+
+        def step():
+            with torch.autocast(device, dtype or torch.float32, enabled=dtype is not None):
+                out, _ = model(features, features, small)
+            out.float().sum().backward()
     else:
         raise ValueError(model_name)
     step()  # warm-up
@@ -46,7 +76,8 @@ def run_one(model_name: str, size: int, batch: int, device: str, precision: str)
     repeats = 3
     started = time.perf_counter()
     for _ in range(repeats):
-        model.zero_grad(set_to_none=True)
+        if isinstance(model, torch.nn.Module):
+            model.zero_grad(set_to_none=True)
         step()
     if device == "cuda":
         torch.cuda.synchronize()

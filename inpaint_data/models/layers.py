@@ -41,3 +41,43 @@ class PartialConv2d(nn.Conv2d):
         if self.bias is not None:
             out = (out + self.bias.view(1, -1, 1, 1)) * new_valid.to(raw.dtype)
         return out, new_valid.expand(-1, self.out_channels, -1, -1)
+
+
+class GatedConv2d(nn.Module):
+    """DeepFill v2's gated convolution: a conv to `conv_channels`, split in half,
+    out = activation(features) * sigmoid(gate), so conv_channels // 2 channels come out.
+    With activation=None it is a plain convolution (DeepFill's 3-channel output layers).
+    "Same" padding (symmetric), any stride and dilation."""
+
+    def __init__(self, in_channels: int, conv_channels: int, kernel_size: int = 3, stride: int = 1,
+                 dilation: int = 1, activation: nn.Module | None = nn.ELU()):
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, conv_channels, kernel_size, stride,
+                              padding=dilation * (kernel_size - 1) // 2, dilation=dilation)
+        self.activation = activation
+        self.out_channels = conv_channels if activation is None else conv_channels // 2
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv(x)
+        if self.activation is None:
+            return x
+        features, gate = x.chunk(2, dim=1)
+        return self.activation(features) * torch.sigmoid(gate)
+
+
+class GatedUpsample(nn.Module):
+    """Nearest 2x upsampling followed by a 3x3 gated convolution (DeepFill's gen_deconv)."""
+
+    def __init__(self, in_channels: int, conv_channels: int):
+        super().__init__()
+        self.conv = GatedConv2d(in_channels, conv_channels, 3)
+        self.out_channels = self.conv.out_channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(F.interpolate(x, scale_factor=2, mode="nearest"))
+
+
+def spectral_norm_conv(in_channels: int, out_channels: int, kernel_size: int = 5, stride: int = 2) -> nn.Module:
+    """A convolution with spectral normalisation whose gradients flow through sigma."""
+    conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding=kernel_size // 2)
+    return nn.utils.parametrizations.spectral_norm(conv)

@@ -66,3 +66,21 @@ class PConvLoss(nn.Module):
         total = (w["valid"] * terms["valid"] + w["hole"] * terms["hole"] + w["perceptual"] * terms["perceptual"]
                  + w["style"] * (terms["style_out"] + terms["style_comp"]) + w["tv"] * terms["tv"])
         return total, terms
+
+
+def hinge_d_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """SN-PatchGAN discriminator loss as DeepFill v2's code computes it:
+    0.5 mean(relu(1 - D(real))) + 0.5 mean(relu(1 + D(fake)))."""
+    return 0.5 * F.relu(1 - real_logits).mean() + 0.5 * F.relu(1 + fake_logits).mean()
+
+
+def deepfill_g_loss(fake_logits: torch.Tensor, coarse: torch.Tensor, fine: torch.Tensor, target: torch.Tensor,
+                    gan_weight: float = 1.0, l1_weight: float = 1.0) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Generator loss: -mean(D(fake)) plus the L1 of the coarse and the fine output over the
+    whole image (weights 1, as released)."""
+    terms = {
+        "gan": -fake_logits.mean(),
+        "l1_coarse": (coarse - target).abs().mean(),
+        "l1_fine": (fine - target).abs().mean(),
+    }
+    return gan_weight * terms["gan"] + l1_weight * (terms["l1_coarse"] + terms["l1_fine"]), terms

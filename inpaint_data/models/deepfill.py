@@ -1,0 +1,110 @@
+"""DeepFill v2 (Yu et al. 2019, "Free-Form Image Inpainting with Gated Convolution"), following
+the released code's layer table (REFERENCE.md section 5). Channel counts below are those of the
+convolutions, before gating halves them."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .attention import ContextualAttention
+from .layers import GatedConv2d, GatedUpsample, spectral_norm_conv
+
+
+class _Stack(nn.Module):
+    """Gated layers in sequence, each built from the previous one's output channels."""
+
+    def __init__(self, in_channels: int, specs: list[tuple]):
+        super().__init__()
+        layers = []
+        for spec in specs:
+            kind, args = spec[0], spec[1:]
+            layer = GatedUpsample(in_channels, *args) if kind == "up" else GatedConv2d(in_channels, *args)
+            layers.append(layer)
+            in_channels = layer.out_channels
+        self.layers = nn.Sequential(*layers)
+        self.out_channels = in_channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x)
+
+
+def _dilated(c: int) -> list[tuple]:
+    return [("conv", c, 3, 1, rate) for rate in (2, 4, 8, 16)]
+
+
+class Generator(nn.Module):
+    """forward(image, hole_mask, sketch=None) -> (coarse, fine), all N x 3 x H x W in [-1, 1];
+    image in [-1, 1], mask 1 = hole, sketch N x 1 x H x W (0/1) when built with sketch=True.
+    H and W divisible by 8. Known pixels are not composited in: use `composite`."""
+
+    def __init__(self, cnum: int = 48, sketch: bool = False, attention: ContextualAttention | None = None):
+        super().__init__()
+        self.sketch = sketch
+        c = cnum
+        in_channels = 3 + int(sketch) + 2  # image (+ sketch), ones, mask
+        self.coarse = _Stack(in_channels, [
+            ("conv", c, 5), ("conv", 2 * c, 3, 2), ("conv", 2 * c, 3), ("conv", 4 * c, 3, 2),
+            ("conv", 4 * c, 3), ("conv", 4 * c, 3), *_dilated(4 * c), ("conv", 4 * c, 3), ("conv", 4 * c, 3),
+            ("up", 2 * c), ("conv", 2 * c, 3), ("up", c), ("conv", c // 2, 3),
+        ])
+        self.coarse_out = GatedConv2d(self.coarse.out_channels, 3, 3, activation=None)
+        self.refine_conv = _Stack(3, [
+            ("conv", c, 5), ("conv", c, 3, 2), ("conv", 2 * c, 3), ("conv", 2 * c, 3, 2),
+            ("conv", 4 * c, 3), ("conv", 4 * c, 3), *_dilated(4 * c),
+        ])
+        self.refine_attention_in = _Stack(3, [
+            ("conv", c, 5), ("conv", c, 3, 2), ("conv", 2 * c, 3), ("conv", 4 * c, 3, 2),
+            ("conv", 4 * c, 3), ("conv", 4 * c, 3, 1, 1, nn.ReLU()),
+        ])
+        self.attention = attention or ContextualAttention(ksize=3, stride=1, rate=2)
+        self.refine_attention_out = _Stack(self.refine_attention_in.out_channels, [("conv", 4 * c, 3), ("conv", 4 * c, 3)])
+        merged = self.refine_conv.out_channels + self.refine_attention_out.out_channels
+        self.refine_out = _Stack(merged, [
+            ("conv", 4 * c, 3), ("conv", 4 * c, 3), ("up", 2 * c), ("conv", 2 * c, 3), ("up", c), ("conv", c // 2, 3),
+        ])
+        self.fine_out = GatedConv2d(self.refine_out.out_channels, 3, 3, activation=None)
+        self.last_offsets: torch.Tensor | None = None
+
+    def forward(self, image: torch.Tensor, hole_mask: torch.Tensor, sketch: torch.Tensor | None = None):
+        if image.shape[-2] % 8 or image.shape[-1] % 8:
+            raise ValueError(f"image size {tuple(image.shape[-2:])} is not divisible by 8")
+        if self.sketch != (sketch is not None):
+            raise ValueError("this generator was built " + ("with" if self.sketch else "without") + " a sketch channel")
+        incomplete = image * (1 - hole_mask)
+        parts = [incomplete] + ([sketch] if sketch is not None else []) + [torch.ones_like(hole_mask), hole_mask]
+        coarse = torch.tanh(self.coarse_out(self.coarse(torch.cat(parts, 1))))
+        now = coarse * hole_mask + incomplete * (1 - hole_mask)
+        hallucinated = self.refine_conv(now)
+        features = self.refine_attention_in(now)
+        small_mask = F.interpolate(hole_mask, size=features.shape[-2:], mode="nearest")
+        features, self.last_offsets = self.attention(features, features, small_mask)
+        features = self.refine_attention_out(features)
+        fine = torch.tanh(self.fine_out(self.refine_out(torch.cat([hallucinated, features], 1))))
+        return coarse, fine
+
+
+def composite(output: torch.Tensor, image: torch.Tensor, hole_mask: torch.Tensor) -> torch.Tensor:
+    """The output in the hole, the known pixels elsewhere."""
+    return output * hole_mask + image * (1 - hole_mask)
+
+
+class Discriminator(nn.Module):
+    """SN-PatchGAN: six 5x5 stride-2 spectral-norm convolutions (cnum, 2, 4, 4, 4, 4 x cnum),
+    LeakyReLU 0.2 after every one; forward(image, hole_mask, sketch=None) -> N x K logits, one per
+    output element (flattened)."""
+
+    def __init__(self, cnum: int = 64, sketch: bool = False):
+        super().__init__()
+        self.sketch = sketch
+        channels = [cnum, 2 * cnum, 4 * cnum, 4 * cnum, 4 * cnum, 4 * cnum]
+        layers, previous = [], 3 + 1 + int(sketch)
+        for c in channels:
+            layers += [spectral_norm_conv(previous, c), nn.LeakyReLU(0.2)]
+            previous = c
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, image: torch.Tensor, hole_mask: torch.Tensor, sketch: torch.Tensor | None = None) -> torch.Tensor:
+        parts = [image, hole_mask] + ([sketch] if self.sketch else [])
+        return self.layers(torch.cat(parts, 1)).flatten(1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from .data import preview, shard
 from .edges import edges, weights
 from .masks import masks
 
@@ -29,3 +30,5 @@ def main(ctx: click.Context, ray_address: str | None) -> None:
 main.add_command(masks)
 main.add_command(edges)
 main.add_command(weights)
+main.add_command(shard)
+main.add_command(preview)

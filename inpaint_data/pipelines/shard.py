@@ -1,0 +1,156 @@
+"""The image shard job: a folder tree, glob or list file of images into training shards,
+resized and cropped, optionally joined with edge maps by key, split into train and val."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from ..datasets.geometry import crop, crop_box, resize_short_side
+from ..datasets.images import ImageError, decode_rgb, find_images
+from ..datasets.readers import detect_format, shard_paths, shard_records
+from ..datasets.records import EDGE_EXT, Sample, SampleError, decode_gray
+from .distributor import JobResult, run_sharded_job
+from .shards import ShardPlan
+
+PREFIX = "images"
+CROPS = ("center", "random", "none")
+
+
+@dataclass(frozen=True)
+class ShardSpec:
+    size: int | None = 256  # short side; None keeps the images as they are
+    crop: str = "center"
+    ext: str = "jpg"
+    quality: int = 95
+    seed: int = 0
+
+
+def expand_inputs(inputs: list[str]) -> list[str]:
+    """Text files (.txt, .lst) name one image per line; everything else is passed through."""
+    out: list[str] = []
+    for item in inputs:
+        p = Path(item)
+        if p.is_file() and p.suffix.lower() in (".txt", ".lst"):
+            out.extend(line.strip() for line in p.read_text().splitlines() if line.strip())
+        else:
+            out.append(item)
+    return out
+
+
+def in_validation(key: str, fraction: float, seed: int) -> bool:
+    """Deterministic split: a key's hash with the seed decides, whatever the order or workers."""
+    if fraction <= 0:
+        return False
+    digest = hashlib.sha1(f"{seed}:{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") / 2**64 < fraction
+
+
+def edge_index(edges_dir: str) -> dict[str, str]:
+    """key -> edge shard path of an edges output folder (keys only are read)."""
+    index = {}
+    for shard in shard_paths(edges_dir, detect_format(edges_dir)):
+        for key, members in shard_records(shard):
+            if EDGE_EXT in members:
+                index[key] = str(shard)
+    return index
+
+
+def _edges_for(items) -> dict[str, bytes]:
+    wanted: dict[str, set[str]] = {}
+    for _, key, edge_shard in items:
+        if edge_shard:
+            wanted.setdefault(edge_shard, set()).add(key)
+    found = {}
+    for shard, keys in wanted.items():
+        for key, members in shard_records(shard):
+            if key in keys:
+                found[key] = members[EDGE_EXT]
+    return found
+
+
+def _encode(image: np.ndarray, spec: ShardSpec) -> bytes:
+    bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+    params = [cv2.IMWRITE_JPEG_QUALITY, spec.quality] if spec.ext == "jpg" else [cv2.IMWRITE_PNG_COMPRESSION, 3]
+    return cv2.imencode(f".{spec.ext}", bgr, params)[1].tobytes()
+
+
+def image_samples(plan: ShardPlan, spec: ShardSpec) -> Iterator[Sample | SampleError]:
+    """Resized, cropped, re-encoded images (kept as they are when nothing changes) with edges."""
+    edges = _edges_for(plan.items)
+    for path, key, _ in plan.items:
+        try:
+            data = Path(path).read_bytes()
+            image = decode_rgb(data)
+        except (OSError, ImageError) as e:
+            yield SampleError(path, str(e) if isinstance(e, ImageError) else f"cannot read: {e}")
+            continue
+        h0, w0 = image.shape[:2]
+        edge = decode_gray(edges[key]) if key in edges else None
+        if edge is not None and edge.shape != (h0, w0):
+            yield SampleError(path, f"edge map {edge.shape} does not match the image {(h0, w0)}")
+            continue
+        out = image
+        if spec.size:
+            out = resize_short_side(image, spec.size)
+            edge = resize_short_side(edge, spec.size) if edge is not None else None
+            if spec.crop != "none":
+                rng = np.random.default_rng([spec.seed, *hashlib.sha1(key.encode()).digest()[:4]])
+                top, left = crop_box(*out.shape[:2], spec.size, spec.crop, rng)
+                out = crop(out, top, left, spec.size)
+                edge = crop(edge, top, left, spec.size) if edge is not None else None
+        original_ext = "jpg" if data[:2] == b"\xff\xd8" else "png" if data[:4] == b"\x89PNG" else None
+        unchanged = out.shape == image.shape and original_ext == spec.ext
+        encoded = data if unchanged else _encode(np.ascontiguousarray(out), spec)
+        h, w = out.shape[:2]
+        meta = {"source": path, "height": h, "width": w, "source_height": h0, "source_width": w0,
+                "reencoded": not unchanged}
+        yield Sample(key=key, image=encoded, image_ext=spec.ext, edge=edge, meta=meta)
+
+
+def run_shard_images(
+    out_dir: str | Path,
+    inputs: list[str],
+    spec: ShardSpec,
+    *,
+    fmt: str = "webdataset",
+    shard_size: int = 1000,
+    edges_dir: str | None = None,
+    val_fraction: float = 0.0,
+    workers: int | None = None,
+    command: str | None = None,
+    on_shard: Callable[[dict[str, Any]], None] | None = None,
+    ray_address: str | None = None,
+) -> dict[str, JobResult]:
+    """Shard the images into `out_dir` (or `out_dir`/train and /val with a validation fraction)."""
+    if spec.crop not in CROPS:
+        raise ValueError(f"unknown crop {spec.crop!r}; expected one of {CROPS}")
+    images = find_images(expand_inputs(inputs))
+    if not images:
+        raise FileNotFoundError(f"no images found in {inputs}")
+    edges = edge_index(edges_dir) if edges_dir else {}
+    splits: dict[str, list] = {"train": [], "val": []}
+    for path, key in images:
+        splits["val" if in_validation(key, val_fraction, spec.seed) else "train"].append((path, key, edges.get(key, "")))
+    results = {}
+    for name, items in splits.items():
+        if not items or (name == "val" and val_fraction <= 0):
+            continue
+        target = Path(out_dir) / name if val_fraction > 0 else Path(out_dir)
+        plans = [ShardPlan(i, s, min(s + shard_size, len(items)), items=tuple(items[s : s + shard_size]))
+                 for i, s in enumerate(range(0, len(items), shard_size))]
+        listing = "\n".join(sorted(f"{p}\t{k}" for p, k, _ in items)).encode()
+        job = {"name": "shard-images", "format": fmt, "split": name,
+               "inputs": {"count": len(items), "sha1": hashlib.sha1(listing).hexdigest()},
+               "edges": str(Path(edges_dir).resolve()) if edges_dir else None, "shard_size": shard_size,
+               "val_fraction": val_fraction, **asdict(spec)}
+        results[name] = run_sharded_job(target, job, plans, partial(image_samples, spec=spec), prefix=PREFIX,
+                                        workers=workers, command=command, on_shard=on_shard, ray_address=ray_address)
+    return results

@@ -48,11 +48,13 @@ class Trainee:
         return torch.autocast(device.type, dtype) if dtype is not None else nullcontext()
 
     def predict(self, batch: dict) -> torch.Tensor:
-        """The model's output for a batch (the fine output for DeepFill)."""
+        """The model's output for a batch (the fine output for DeepFill). Uses the bare module:
+        a DDP forward on one rank alone (validation) would wait for the others' buffer broadcast."""
         image, mask = batch["image"], batch["mask"]
+        generator = unwrap(self.generator)
         if self.name == "pconv":
-            return self.generator(image, mask)
-        return self.generator(image, mask, batch.get("sketch") if self.sketch else None)[1]
+            return generator(image, mask)
+        return generator(image, mask, batch.get("sketch") if self.sketch else None)[1]
 
     def _apply(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer, params) -> bool:
         """Backward and step unless the loss is not finite (then the step is skipped)."""

@@ -1,0 +1,373 @@
+"""Training on Ray Train: `run_training(TrainConfig)` builds a TorchTrainer (DDP over CPU or GPU
+workers) whose loop reads the image shards through the PyTorch path of datasets/torch.py, logs
+to metrics.jsonl and TensorBoard, validates on a fixed set, and checkpoints; re-running with the
+same `out` resumes. `workers=0` runs the same loop in this process, for debugging."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .. import __version__
+from ..datasets.readers import detect_format, shard_paths
+from ..datasets.torch import MaskSource, PairSpec, ShardedTrainingDataset, collate
+from ..metrics import l1, psnr, ssim
+from .train_steps import DEFAULTS, build_trainee, model_config, unwrap
+
+log = logging.getLogger("inpaint_data.train")
+MODELS = ("pconv", "deepfillv2")
+STATE_FILE = "state.pt"
+
+
+@dataclass
+class TrainConfig:
+    model: str
+    data: str
+    out: str
+    val_data: str | None = None
+    masks: str | None = None  # a mask folder; else mask_style is drawn per sample
+    mask_style: str = "deepfill-train"
+    sketch: bool = False
+    size: int | None = None  # default: 512 for pconv, 256 for deepfillv2
+    batch_size: int | None = None  # per worker; default 6 (pconv) or 16 (deepfillv2)
+    steps: int | None = None
+    epochs: int | None = None
+    lr: float | None = None
+    betas: tuple[float, float] | None = None
+    workers: int = 1
+    gpus_per_worker: float = 0.0
+    cpus_per_worker: float | None = None
+    precision: str = "fp32"
+    seed: int = 0
+    finetune: bool = False
+    init: str | None = None  # a checkpoint or exported model to start from (fine-tuning)
+    layers: int | None = None  # pconv
+    width: int = 64  # pconv
+    cnum: int = 48  # deepfillv2 generator
+    dcnum: int = 64  # deepfillv2 discriminator
+    keep: int = 3
+    log_every: int = 10
+    val_every: int = 100
+    sample_every: int = 100
+    checkpoint_every: int = 100
+    num_val: int = 8
+    loader_workers: int = 0
+    vgg_weights: str | None = None
+    random_vgg: bool = False
+
+    def resolved(self) -> "TrainConfig":
+        """Defaults filled in from the model's paper settings; checks the combination."""
+        if self.model not in MODELS:
+            raise ValueError(f"unknown model {self.model!r}; expected one of {MODELS}")
+        if self.precision not in ("fp32", "bf16", "fp16"):
+            raise ValueError(f"unknown precision {self.precision!r}")
+        if self.precision == "fp16" and not self.gpus_per_worker:
+            raise ValueError("fp16 needs GPUs (--gpus-per-worker); use bf16 or fp32 on CPU")
+        if (self.steps is None) == (self.epochs is None):
+            raise ValueError("give exactly one of steps and epochs")
+        if self.sketch and self.model != "deepfillv2":
+            raise ValueError("the sketch channel belongs to deepfillv2")
+        d = DEFAULTS[self.model]
+        out = TrainConfig(**{f.name: getattr(self, f.name) for f in fields(self)})
+        out.size = self.size or d["size"]
+        out.batch_size = self.batch_size or d["batch_size"]
+        out.lr = self.lr or (d.get("finetune_lr") if self.finetune else None) or d["lr"]
+        out.betas = tuple(self.betas or d["betas"])
+        if self.model == "pconv":
+            out.layers = self.layers or min(8, int(math.log2(out.size)) - 1)
+            if out.size % 2**out.layers:
+                raise ValueError(f"size {out.size} is not divisible by 2**layers = {2 ** out.layers}")
+        elif out.size % 8:
+            raise ValueError(f"deepfillv2 needs a size divisible by 8, got {out.size}")
+        if self.finetune and self.model != "pconv":
+            raise ValueError("--finetune is PConv's second stage (frozen encoder BN)")
+        return out
+
+
+def _pair_spec(cfg: dict, seed: int, flip: bool = True) -> PairSpec:
+    masks = MaskSource(path=cfg["masks"]) if cfg["masks"] else MaskSource(style=cfg["mask_style"])
+    return PairSpec(size=cfg["size"], masks=masks, sketch=cfg["sketch"], flip=flip, seed=seed)
+
+
+def _shard_counts(path: str) -> list[int]:
+    counts = []
+    for shard in shard_paths(path, detect_format(path)):
+        stats = shard.with_name(f"_{shard.name.split('.')[0]}.stats.json")
+        counts.append(json.loads(stats.read_text())["count"] if stats.exists() else 0)
+    return counts
+
+
+def batches_per_epoch(path: str, world: int, loader_workers: int, batch_size: int) -> int:
+    """Batches every rank can count on in any epoch: the shards are dealt to rank x DataLoader
+    worker slots in a permuted order, so the bound takes each slot's smallest possible share.
+    All ranks run this many steps per epoch (DDP needs equal step counts)."""
+    counts = sorted(_shard_counts(path))
+    workers = max(1, loader_workers)
+    slots = world * workers
+    if len(counts) >= slots:
+        per_slot = sum(counts[: len(counts) // slots])
+    else:
+        per_slot = sum(counts) // slots
+    return (per_slot // batch_size) * workers
+
+
+class _Context:
+    """What the loop needs from its runner: rank, device, reporting and the checkpoint to resume."""
+
+    def __init__(self, cfg: dict):
+        self.ray = cfg["workers"] > 0
+        if self.ray:
+            import ray.train
+            import ray.train.torch
+
+            ctx = ray.train.get_context()
+            self.rank, self.world = ctx.get_world_rank(), ctx.get_world_size()
+            self.device = ray.train.torch.get_device()
+            self.wrap = ray.train.torch.prepare_model if self.world > 1 else (lambda m: m)
+        else:
+            self.rank, self.world = 0, 1
+            self.device = torch.device("cuda" if cfg["gpus_per_worker"] and torch.cuda.is_available() else "cpu")
+            self.wrap = lambda m: m
+        self.local_dir = Path(cfg["out"]) / "local_checkpoints"
+
+    def resume_state(self) -> dict | None:
+        if self.ray:
+            import ray.train
+
+            checkpoint = ray.train.get_checkpoint()
+            if checkpoint is None:
+                return None
+            with checkpoint.as_directory() as d:
+                return torch.load(Path(d) / STATE_FILE, map_location="cpu", weights_only=False)
+        saved = sorted(self.local_dir.glob("step_*.pt"))
+        return torch.load(saved[-1], map_location="cpu", weights_only=False) if saved else None
+
+    def report(self, metrics: dict, state: dict | None, keep: int) -> None:
+        if self.ray:
+            import ray.train
+
+            if state is not None and self.rank == 0:
+                with tempfile.TemporaryDirectory() as d:
+                    torch.save(state, Path(d) / STATE_FILE)
+                    ray.train.report(metrics, checkpoint=ray.train.Checkpoint.from_directory(d))
+            else:
+                ray.train.report(metrics)
+            return
+        if state is not None:
+            self.local_dir.mkdir(parents=True, exist_ok=True)
+            _atomic_save(state, self.local_dir / f"step_{state['step']:08d}.pt")
+            for old in sorted(self.local_dir.glob("step_*.pt"))[:-keep]:
+                old.unlink()
+
+
+def _atomic_save(obj: Any, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def _to_uint8(x: torch.Tensor) -> np.ndarray:
+    return ((x.detach().float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+
+
+def _validate(trainee, batch: dict, device) -> tuple[dict, torch.Tensor]:
+    generator = unwrap(trainee.generator)
+    generator.eval()
+    with torch.no_grad(), trainee.autocast(device):
+        output = trainee.predict(batch).float()
+    generator.train()
+    done = output * batch["mask"] + batch["image"] * (1 - batch["mask"])
+    got, want = _to_uint8(done), _to_uint8(batch["image"])
+    metrics = {
+        "val_l1": float(np.mean([l1(a, b) for a, b in zip(got, want)])),
+        "val_psnr": float(np.mean([min(psnr(a, b), 100.0) for a, b in zip(got, want)])),
+        "val_ssim": float(np.mean([ssim(a, b) for a, b in zip(got, want)])),
+    }
+    return metrics, done
+
+
+def _sample_grid(batch: dict, done: torch.Tensor) -> np.ndarray:
+    """Rows of input (holes white) | output composite | ground truth, RGB uint8."""
+    masked = batch["image"] * (1 - batch["mask"]) + batch["mask"]
+    rows = [np.hstack(list(t)) for t in zip(_to_uint8(masked), _to_uint8(done), _to_uint8(batch["image"]))]
+    return np.vstack(rows)
+
+
+def _to_device(batch: dict, device) -> dict:
+    return {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
+
+
+def train_loop(cfg: dict) -> None:
+    """The loop every worker runs (Ray Train's train_loop_per_worker)."""
+    import cv2
+
+    ctx = _Context(cfg)
+    device = ctx.device
+    torch.manual_seed(cfg["seed"] + ctx.rank)
+    trainee = build_trainee(cfg, device, ctx.wrap)
+    state = ctx.resume_state()
+    step, best = 0, float("inf")
+    if state is not None:
+        trainee.load(state)
+        step, best = state["step"], state.get("best_val_l1", float("inf"))
+        torch.set_rng_state(state["torch_rng"][ctx.rank] if ctx.rank < len(state["torch_rng"]) else state["torch_rng"][0])
+    elif cfg["init"]:
+        init = torch.load(cfg["init"], map_location="cpu", weights_only=False)
+        trainee.load({"generator": init.get("state_dict") or init["generator"]}, optimizers=False)
+    dataset = ShardedTrainingDataset(cfg["data"], _pair_spec(cfg, cfg["seed"]), ctx.rank, ctx.world)
+    per_epoch = batches_per_epoch(cfg["data"], ctx.world, cfg["loader_workers"], cfg["batch_size"])
+    if per_epoch == 0:
+        raise ValueError(f"{cfg['data']} has too few samples for one batch of {cfg['batch_size']} per worker")
+    total = cfg["steps"] or cfg["epochs"] * per_epoch
+    out = Path(cfg["out"])
+    val_batch = writer = None
+    if ctx.rank == 0:
+        val_path = cfg["val_data"] or cfg["data"]
+        val_set = ShardedTrainingDataset(val_path, _pair_spec(cfg, cfg["seed"] + 1000, flip=False))
+        samples = []
+        for sample in val_set:
+            samples.append(sample)
+            if len(samples) == cfg["num_val"]:
+                break
+        val_batch = _to_device(collate(samples), device)
+        from tensorboardX import SummaryWriter
+
+        writer = SummaryWriter(str(out / "tensorboard"))
+        (out / "samples").mkdir(parents=True, exist_ok=True)
+    started, start_step = time.perf_counter(), step
+    while step < total:
+        epoch, skip = divmod(step, per_epoch)
+        dataset.set_epoch(epoch)
+        loader = torch.utils.data.DataLoader(dataset, batch_size=cfg["batch_size"], num_workers=cfg["loader_workers"],
+                                             collate_fn=collate, drop_last=True)
+        stepped = False
+        for index, batch in enumerate(loader):
+            if index < skip:
+                continue
+            if index >= per_epoch or step >= total:
+                break
+            stepped = True
+            metrics = trainee.step(_to_device(batch, device), device)
+            step += 1
+            metrics.update(step=step, epoch=epoch, lr=trainee.optimizers["generator"].param_groups[0]["lr"],
+                           skipped_steps=trainee.skipped)
+            last = step == total
+            if ctx.rank == 0 and (step % cfg["val_every"] == 0 or last):
+                val, done = _validate(trainee, val_batch, device)
+                metrics.update(val)
+                if val["val_l1"] < best:
+                    best = val["val_l1"]
+                    _atomic_save({"step": step, "val_l1": best, "model_config": model_config(cfg),
+                                  "state_dict": unwrap(trainee.generator).state_dict()}, out / "best.pt")
+                if step % cfg["sample_every"] == 0 or last:
+                    grid = _sample_grid(val_batch, done)
+                    cv2.imwrite(str(out / "samples" / f"step_{step:08d}.png"), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
+                    writer.add_image("samples", grid, step, dataformats="HWC")
+            if ctx.rank == 0 and (step % cfg["log_every"] == 0 or last or "val_l1" in metrics):
+                rate = (step - start_step) / (time.perf_counter() - started)
+                metrics["steps_per_s"] = rate
+                with open(out / "metrics.jsonl", "a") as f:
+                    f.write(json.dumps(metrics) + "\n")
+                for name, value in metrics.items():
+                    if isinstance(value, (int, float)) and name not in ("step", "epoch"):
+                        writer.add_scalar(name, value, step)
+                writer.flush()
+                log.info("step %d/%d loss %.4f %.2f steps/s ETA %.0f s", step, total, metrics["loss"], rate,
+                         (total - step) / max(rate, 1e-9))
+            if step % cfg["checkpoint_every"] == 0 or last:
+                ckpt = None
+                if ctx.rank == 0:
+                    ckpt = {**trainee.state(), "step": step, "best_val_l1": best, "config": cfg,
+                            "model_config": model_config(cfg), "torch_rng": [torch.get_rng_state()]}
+                ctx.report({k: v for k, v in metrics.items() if isinstance(v, (int, float))}, ckpt, cfg["keep"])
+        if not stepped:
+            raise RuntimeError(f"epoch {epoch} of rank {ctx.rank} ran out of batches before batch {skip}")
+    if writer is not None:
+        writer.close()
+
+
+def run_training(config: TrainConfig, ray_address: str | None = None) -> dict:
+    """Train (or resume) the run at config.out; returns the last line of metrics.jsonl."""
+    cfg = config.resolved()
+    out = Path(cfg.out).resolve()
+    cfg.out = str(out)
+    out.mkdir(parents=True, exist_ok=True)
+    saved = out / "train_config.json"
+    as_dict = asdict(cfg)
+    as_dict["betas"] = list(cfg.betas)
+    if saved.exists():
+        previous = json.loads(saved.read_text())
+        changed = sorted(k for k in as_dict if k not in ("steps", "epochs") and previous.get(k) != as_dict[k])
+        if changed:
+            raise ValueError(f"{out} holds a run with other settings ({', '.join(changed)}); use another --out")
+    saved.write_text(json.dumps({**as_dict, "version": __version__}, indent=2, sort_keys=True))
+    if cfg.workers == 0:
+        train_loop(as_dict)
+    else:
+        from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
+        from ray.train.torch import TorchTrainer
+
+        from .ray_runtime import cluster_cpus, init_ray
+
+        init_ray(ray_address)
+        cpus = cfg.cpus_per_worker or max(0.5, min(1.0, cluster_cpus() / (cfg.workers + 1)))
+        resources = {"CPU": cpus, **({"GPU": cfg.gpus_per_worker} if cfg.gpus_per_worker else {})}
+        trainer = TorchTrainer(
+            train_loop,
+            train_loop_config=as_dict,
+            scaling_config=ScalingConfig(num_workers=cfg.workers, use_gpu=cfg.gpus_per_worker > 0,
+                                         resources_per_worker=resources),
+            run_config=RunConfig(name="ray", storage_path=str(out), failure_config=FailureConfig(max_failures=2),
+                                 checkpoint_config=CheckpointConfig(num_to_keep=cfg.keep)),
+        )
+        trainer.fit()
+    lines = (out / "metrics.jsonl").read_text().splitlines() if (out / "metrics.jsonl").exists() else []
+    return json.loads(lines[-1]) if lines else {}
+
+
+def latest_state(run_dir: str | Path) -> dict:
+    """The newest training state of a run (Ray's checkpoints or the in-process ones)."""
+    run = Path(run_dir)
+    candidates = list(run.glob("ray/checkpoint_*/" + STATE_FILE)) + list(run.glob("local_checkpoints/step_*.pt"))
+    if not candidates:
+        raise FileNotFoundError(f"no checkpoint in {run_dir}")
+    states = [(torch.load(p, map_location="cpu", weights_only=False), p) for p in candidates]
+    return max(states, key=lambda s: s[0]["step"])[0]
+
+
+def export_model(run_dir: str | Path, out_path: str | Path, which: str = "best") -> dict:
+    """An inference checkpoint (generator weights + model config) from a run: the best by
+    validation L1, or the latest."""
+    run = Path(run_dir)
+    if which == "best" and (run / "best.pt").exists():
+        best = torch.load(run / "best.pt", map_location="cpu", weights_only=False)
+        state, config, step = best["state_dict"], best["model_config"], best["step"]
+    else:
+        latest = latest_state(run)
+        state, config, step = latest["generator"], latest["model_config"], latest["step"]
+    exported = {"format": "inpaint-data-model", "version": __version__, "model_config": config, "step": step,
+                "state_dict": state}
+    _atomic_save(exported, Path(out_path))
+    return {"model_config": config, "step": step}
+
+
+def load_model(path: str | Path, device: str = "cpu") -> tuple[torch.nn.Module, dict]:
+    """An exported model in eval mode, and its config."""
+    from .train_steps import build_generator
+
+    exported = torch.load(path, map_location="cpu", weights_only=False)
+    if exported.get("format") != "inpaint-data-model":
+        raise ValueError(f"{path} is not a model exported by `inpaint-data export`")
+    model = build_generator(exported["model_config"])
+    model.load_state_dict(exported["state_dict"])
+    return model.to(device).eval(), exported["model_config"]

@@ -8,6 +8,7 @@ from .. import __version__
 from .data import preview, shard
 from .edges import edges, weights
 from .masks import masks
+from .train import export, train
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -32,3 +33,5 @@ main.add_command(edges)
 main.add_command(weights)
 main.add_command(shard)
 main.add_command(preview)
+main.add_command(train)
+main.add_command(export)

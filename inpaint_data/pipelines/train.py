@@ -188,7 +188,10 @@ def _validate(trainee, batch: dict, device) -> tuple[dict, torch.Tensor]:
     generator.train()
     done = output * batch["mask"] + batch["image"] * (1 - batch["mask"])
     got, want = _to_uint8(done), _to_uint8(batch["image"])
+    hole = batch["mask"].expand_as(done)
+    hole_l1 = ((done - batch["image"]).abs() * hole).sum() / hole.sum().clamp_min(1) / 2  # as a fraction of 0..1
     metrics = {
+        "val_hole_l1": float(hole_l1),
         "val_l1": float(np.mean([l1(a, b) for a, b in zip(got, want)])),
         "val_psnr": float(np.mean([min(psnr(a, b), 100.0) for a, b in zip(got, want)])),
         "val_ssim": float(np.mean([ssim(a, b) for a, b in zip(got, want)])),
@@ -244,6 +247,10 @@ def train_loop(cfg: dict) -> None:
 
         writer = SummaryWriter(str(out / "tensorboard"))
         (out / "samples").mkdir(parents=True, exist_ok=True)
+        if step == 0:  # the starting point of the validation curves
+            val, _ = _validate(trainee, val_batch, device)
+            with open(out / "metrics.jsonl", "a") as f:
+                f.write(json.dumps({"step": 0, **val}) + "\n")
     started, start_step = time.perf_counter(), step
     while step < total:
         epoch, skip = divmod(step, per_epoch)

@@ -1,0 +1,114 @@
+"""`inpaint-data train MODEL` and `inpaint-data export RUN_DIR`."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import fields
+from pathlib import Path
+
+import click
+
+from ..maskgen.styles import STYLES
+
+
+def _load_config_file(path: str) -> dict:
+    text = Path(path).read_text()
+    if path.endswith((".yaml", ".yml")):
+        import yaml
+
+        return yaml.safe_load(text) or {}
+    return json.loads(text)
+
+
+@click.command()
+@click.argument("model", type=click.Choice(["pconv", "deepfillv2"]))
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="YAML or JSON file of these options (underscores for dashes); options given here win.")
+@click.option("--data", type=click.Path(exists=True, file_okay=False), help="Image shards (`inpaint-data shard`).")
+@click.option("--val-data", type=click.Path(exists=True, file_okay=False), help="Validation shards (default: --data).")
+@click.option("--masks", type=click.Path(exists=True, file_okay=False), help="Mask shards to pair with the images.")
+@click.option("--mask-style", type=click.Choice(sorted(STYLES)), help="Else: masks drawn per sample [deepfill-train].")
+@click.option("--sketch/--no-sketch", default=None, help="deepfillv2: the sketch channel (needs edges in the shards).")
+@click.option("--size", type=int, help="Training size [pconv 512, deepfillv2 256].")
+@click.option("--batch-size", type=int, help="Per worker [pconv 6, deepfillv2 16].")
+@click.option("--steps", type=int, help="Optimiser steps in all (or --epochs).")
+@click.option("--epochs", type=int)
+@click.option("--lr", type=float, help="[pconv 2e-4 (5e-5 with --finetune), deepfillv2 1e-4]")
+@click.option("--betas", type=str, help="Adam betas B1,B2 [pconv 0.9,0.999; deepfillv2 0.5,0.999]")
+@click.option("--workers", type=int, help="Ray Train workers (DDP); 0 runs in this process [1].")
+@click.option("--gpus-per-worker", type=float, help="[0]")
+@click.option("--cpus-per-worker", type=float, help="[fits the workers on the cluster's CPUs]")
+@click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), help="Autocast dtype [fp32].")
+@click.option("--seed", type=int)
+@click.option("--finetune/--no-finetune", default=None, help="pconv: stage 2, encoder BN frozen, lr 5e-5.")
+@click.option("--init", type=click.Path(exists=True, dir_okay=False), help="Start from these weights (fine-tuning).")
+@click.option("--width", type=int, help="pconv channel width [64].")
+@click.option("--layers", type=int, help="pconv levels [8 at 512, 7 at 256].")
+@click.option("--cnum", type=int, help="deepfillv2 generator width [48].")
+@click.option("--dcnum", type=int, help="deepfillv2 discriminator width [64].")
+@click.option("--keep", type=int, help="Checkpoints kept [3].")
+@click.option("--log-every", type=int)
+@click.option("--val-every", type=int)
+@click.option("--sample-every", type=int)
+@click.option("--checkpoint-every", type=int)
+@click.option("--num-val", type=int, help="Fixed validation images [8].")
+@click.option("--vgg-weights", type=click.Path(exists=True, dir_okay=False),
+              help="pconv: torchvision ImageNet VGG16 state_dict (default: the HED backbone).")
+@click.option("--random-vgg", is_flag=True, default=None, help="pconv: untrained VGG for the loss (tests only).")
+@click.option("--out", type=click.Path(file_okay=False), help="Run folder; the same command again resumes.")
+@click.pass_context
+def train(ctx, model, config_file, **options):
+    """Train PConv-UNet or DeepFill v2 on Ray Train, on one CPU or a GPU cluster (--ray-address).
+
+    \b
+    Examples:
+      inpaint-data train deepfillv2 --data shards/train --val-data shards/val --steps 100000 --out runs/df
+      inpaint-data --ray-address auto train deepfillv2 --data s3-or-shared/shards --workers 8 \\
+          --gpus-per-worker 1 --precision bf16 --sketch --out /shared/runs/df
+      inpaint-data train pconv --data shards/train --steps 5000 --finetune --init runs/pc/best.pt --out runs/pc2
+    """
+    from ..pipelines.train import TrainConfig, run_training
+
+    settings = {"model": model, **(_load_config_file(config_file) if config_file else {})}
+    settings = {k.replace("-", "_"): v for k, v in settings.items()}
+    settings.update({k: v for k, v in options.items() if v is not None})
+    if isinstance(settings.get("betas"), str):
+        try:
+            settings["betas"] = tuple(float(b) for b in settings["betas"].split(","))
+        except ValueError:
+            raise click.BadParameter("use B1,B2 such as 0.5,0.999", param_hint="--betas") from None
+    known = {f.name for f in fields(TrainConfig)}
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise click.UsageError(f"unknown settings in the config: {', '.join(unknown)}")
+    for required in ("data", "out"):
+        if not settings.get(required):
+            raise click.UsageError(f"missing --{required}")
+    try:
+        config = TrainConfig(**settings).resolved()
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        last = run_training(config, ray_address=ctx.obj.get("ray_address"))
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
+    shown = {k: round(v, 4) if isinstance(v, float) else v for k, v in last.items()}
+    click.echo(f"run at {config.out}: " + ", ".join(f"{k} {v}" for k, v in shown.items()))
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), required=True, help="model.pt to write.")
+@click.option("--which", type=click.Choice(["best", "latest"]), default="best", show_default=True,
+              help="best by validation L1, or the latest checkpoint.")
+def export(run_dir, out_file, which):
+    """An inference checkpoint (weights + model config) from a training run."""
+    from ..pipelines.train import export_model
+
+    try:
+        info = export_model(run_dir, out_file, which)
+    except FileNotFoundError as e:
+        raise click.UsageError(str(e)) from None
+    click.echo(f"wrote {out_file}: {info['model_config']} at step {info['step']}")

@@ -1,0 +1,97 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from inpaint_data.pipelines.shard import ShardSpec, run_shard_images
+from inpaint_data.pipelines.train import TrainConfig, export_model, latest_state, load_model, run_training
+from inpaint_data.pipelines.train_steps import build_trainee
+
+
+@pytest.fixture(scope="module")
+def shards(ray_session, tmp_path_factory):
+    import cv2
+    from skimage import data
+
+    root = tmp_path_factory.mktemp("train")
+    images = root / "images"
+    images.mkdir()
+    for name in ("astronaut", "coffee", "chelsea", "rocket"):
+        cv2.imwrite(str(images / f"{name}.png"), cv2.cvtColor(getattr(data, name)(), cv2.COLOR_RGB2BGR))
+    run_shard_images(root / "shards", [str(images)], ShardSpec(size=64), shard_size=1)
+    return root / "shards"
+
+
+def _config(shards, out, model, **kw):
+    small = {"pconv": dict(width=8, random_vgg=True), "deepfillv2": dict(cnum=8, dcnum=8)}[model]
+    args = dict(model=model, data=str(shards), out=str(out), size=64, batch_size=1, steps=2, val_every=2,
+                checkpoint_every=2, num_val=2, log_every=1, **small)
+    args.update(kw)
+    return TrainConfig(**args)
+
+
+def _steps(run):
+    return [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.parametrize("model", ["pconv", "deepfillv2"])
+@pytest.mark.parametrize("workers", [1, 2])
+def test_trains_through_ray_train_with_finite_losses(shards, tmp_path, model, workers):
+    last = run_training(_config(shards, tmp_path / "run", model, workers=workers))
+    assert last["step"] == 2 and np.isfinite(last["loss"]) and np.isfinite(last["val_l1"])
+    assert (tmp_path / "run" / "best.pt").exists() and list((tmp_path / "run" / "samples").glob("*.png"))
+    assert list((tmp_path / "run" / "tensorboard").glob("events.out.tfevents.*"))
+
+
+def test_rerunning_resumes_after_the_last_checkpoint(shards, tmp_path):
+    run = tmp_path / "run"
+    run_training(_config(shards, run, "deepfillv2", workers=1))
+    first = latest_state(run)
+    run_training(_config(shards, run, "deepfillv2", workers=1, steps=4))
+    assert _steps(run) == [0, 1, 2, 3, 4]  # continued at step 3, not from scratch
+    resumed = latest_state(run)
+    adam = resumed["optimizers"]["generator"]["state"][0]
+    assert int(adam["step"]) == 4 and int(first["optimizers"]["generator"]["state"][0]["step"]) == 2
+    with pytest.raises(ValueError, match="other settings"):
+        run_training(_config(shards, run, "deepfillv2", workers=1, steps=6, lr=1e-3))
+
+
+def test_short_run_overfits_validation(shards, tmp_path):
+    cfg = _config(shards, tmp_path / "run", "pconv", workers=0, steps=200, width=16, layers=4, lr=2e-3, batch_size=4,
+                  val_every=40, checkpoint_every=100, num_val=4, mask_style="box", log_every=40)
+    run_training(cfg)
+    lines = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    val = [line["val_hole_l1"] for line in lines if "val_hole_l1" in line]
+    assert lines[0]["step"] == 0 and len(val) == 6
+    assert val[-1] <= val[0] / 2, val
+
+
+def test_export_and_load_for_inference(shards, tmp_path):
+    run = tmp_path / "run"
+    run_training(_config(shards, run, "deepfillv2", workers=0))
+    export_model(run, tmp_path / "model.pt")
+    model, config = load_model(tmp_path / "model.pt")
+    assert config == {"model": "deepfillv2", "cnum": 8, "sketch": False}
+    coarse, fine = model(torch.zeros(1, 3, 64, 64), torch.ones(1, 1, 64, 64))
+    assert fine.shape == (1, 3, 64, 64)
+    with pytest.raises(ValueError, match="not a model exported"):
+        torch.save({"x": 1}, tmp_path / "other.pt")
+        load_model(tmp_path / "other.pt")
+
+
+def test_nan_steps_are_skipped_and_weights_kept():
+    cfg = _config("unused", "unused", "pconv").resolved().__dict__ | {"betas": (0.9, 0.999)}
+    trainee = build_trainee(cfg, torch.device("cpu"))
+    before = [p.detach().clone() for p in trainee.generator.parameters()]
+    batch = {"image": torch.full((1, 3, 64, 64), float("nan")), "mask": torch.zeros(1, 1, 64, 64)}
+    trainee.step(batch, torch.device("cpu"))
+    assert trainee.skipped == 1
+    assert all(torch.equal(a, b) for a, b in zip(before, trainee.generator.parameters()))
+
+
+@pytest.mark.parametrize("kw,message", [(dict(steps=None), "exactly one"), (dict(precision="fp16"), "needs GPUs"),
+                                        (dict(size=60), "not divisible"), (dict(model="gan"), "unknown model")])
+def test_bad_settings(kw, message):
+    with pytest.raises(ValueError, match=message):
+        _config("d", "o", "pconv").__class__(**{**_config("d", "o", "pconv").__dict__, **kw}).resolved()

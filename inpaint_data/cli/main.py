@@ -7,6 +7,7 @@ import click
 from .. import __version__
 from .data import preview, shard
 from .edges import edges, weights
+from .evaluate import evaluate_command, inpaint
 from .masks import masks
 from .train import export, train
 
@@ -35,3 +36,5 @@ main.add_command(shard)
 main.add_command(preview)
 main.add_command(train)
 main.add_command(export)
+main.add_command(evaluate_command)
+main.add_command(inpaint)

@@ -1,0 +1,142 @@
+"""Evaluation as the papers report it: every test image paired with a fixed mask, filled, and
+scored on the composite per NVIDIA hole-ratio bin, with and without border holes."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..datasets.geometry import crop, crop_box, resize_short_side
+from ..datasets.images import ImageError, find_images, read_rgb
+from ..datasets.readers import read_samples, shard_paths
+from ..maskgen.ratios import NVIDIA_BIN_LABELS, hole_ratio, nvidia_bin, touches_border
+from ..metrics import l1, l2, psnr, ssim
+
+GROUPS = ("all", "border", "no border")
+
+
+def _is_shard_folder(path: str) -> bool:
+    try:
+        return Path(path).is_dir() and bool(shard_paths(path))
+    except ValueError:
+        return False
+
+
+def load_images(path: str) -> Iterator[tuple[str, np.ndarray]]:
+    """(key, RGB image) from an output folder of shards or from image files, sorted by key."""
+    if _is_shard_folder(path):
+        items = sorted(((s.key, s.image) for s in read_samples(path) if s.image is not None), key=lambda t: t[0])
+        yield from items
+        return
+    for file, key in sorted(find_images([path]), key=lambda t: t[1]):
+        try:
+            yield key, read_rgb(file)
+        except ImageError:
+            continue
+
+
+def load_masks(path: str) -> list[tuple[str, np.ndarray]]:
+    """(key, bool hole) from a mask output folder (json hole_value respected) or PNG files."""
+    masks = []
+    if _is_shard_folder(path):
+        for s in read_samples(path):
+            if s.mask is not None:
+                hole = s.mask == 0 if s.meta.get("hole_value", 255) == 0 else s.mask > 127
+                masks.append((s.key, hole))
+    else:
+        for file, key in find_images([path]):
+            masks.append((key, cv2.imread(file, cv2.IMREAD_GRAYSCALE) > 127))
+    if not masks:
+        raise ValueError(f"no masks in {path}")
+    return sorted(masks, key=lambda t: t[0])
+
+
+@dataclass
+class Case:
+    key: str
+    mask_key: str
+    ratio: float
+    bin: int | None
+    border: bool
+    metrics: dict[str, float]
+
+
+def _fit(image: np.ndarray, h: int, w: int) -> np.ndarray:
+    """Resize the short side and centre-crop an image to h x w."""
+    side = max(h, w)
+    if min(image.shape[:2]) != side:
+        image = resize_short_side(image, side)
+    top, left = crop_box(*image.shape[:2], side, "center")
+    return np.ascontiguousarray(crop(image, top, left, side)[:h, :w])
+
+
+def evaluate(images: str, masks: str, fill: Callable[[np.ndarray, np.ndarray], np.ndarray],
+             keep_worst_best: int = 4) -> tuple[list[Case], list[tuple[Case, np.ndarray]]]:
+    """Score `fill(image, hole) -> filled uint8` on max(images, masks) pairs: pair k is image
+    k mod N with mask k mod M, both in key order (so a few images can cover a whole mask set);
+    images are resized and centre-cropped to the mask size (held in memory at that size).
+    Returns the cases and the (input | output | truth) strips of the worst and best by PSNR."""
+    mask_list = load_masks(masks)
+    h, w = mask_list[0][1].shape
+    image_list = [(key, _fit(image, h, w)) for key, image in load_images(images)]
+    if not image_list:
+        return [], []
+    cases, strips = [], []
+    for k in range(max(len(image_list), len(mask_list))):
+        key, image = image_list[k % len(image_list)]
+        mask_key, hole = mask_list[k % len(mask_list)]
+        if hole.shape != image.shape[:2]:
+            image = _fit(image, *hole.shape)
+        filled = fill(image, hole)
+        ratio = hole_ratio(hole)
+        case = Case(key, mask_key, ratio, nvidia_bin(ratio), touches_border(hole.astype(np.uint8)), {
+            "l1": 100 * l1(filled, image), "l2": 100 * l2(filled, image), "psnr": psnr(filled, image),
+            "ssim": ssim(filled, image)})
+        cases.append(case)
+        masked = image.copy()
+        masked[hole] = 255
+        strips.append((case, np.hstack([masked, filled, image])))
+        if len(strips) > 4 * keep_worst_best:  # keep memory flat: only candidates for the grid
+            strips.sort(key=lambda t: t[0].metrics["psnr"])
+            strips = strips[:keep_worst_best] + strips[-keep_worst_best:]
+    strips.sort(key=lambda t: t[0].metrics["psnr"])
+    chosen = strips[:keep_worst_best] + strips[-keep_worst_best:] if len(strips) > 2 * keep_worst_best else strips
+    return cases, chosen
+
+
+def summarise(cases: list[Case]) -> list[dict]:
+    """Rows per (bin, group) with the mean metrics; bins with no case are left out."""
+    rows = []
+    labels = [(b, NVIDIA_BIN_LABELS[b]) for b in range(len(NVIDIA_BIN_LABELS))] + [(None, "all bins")]
+    for b, label in labels:
+        for group in GROUPS:
+            chosen = [c for c in cases if (b is None or c.bin == b)
+                      and (group == "all" or c.border == (group == "border"))]
+            if not chosen:
+                continue
+            row = {"bin": label, "group": group, "count": len(chosen)}
+            for name in ("l1", "l2", "psnr", "ssim"):
+                values = [min(c.metrics[name], 100.0) if name == "psnr" else c.metrics[name] for c in chosen]
+                row[name] = float(np.mean(values))
+            rows.append(row)
+    return rows
+
+
+def write_report(out_dir: str | Path, rows: list[dict], cases: list[Case], strips, info: dict) -> None:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "metrics.json").write_text(json.dumps({**info, "rows": rows, "cases": [c.__dict__ for c in cases]}, indent=2))
+    with open(out / "metrics.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["bin", "group", "count", "l1", "l2", "psnr", "ssim"])
+        writer.writeheader()
+        writer.writerows(rows)
+    if strips:
+        width = max(s.shape[1] for _, s in strips)
+        grid = np.vstack([np.pad(s, ((0, 4), (0, width - s.shape[1]), (0, 0)), constant_values=255) for _, s in strips])
+        cv2.imwrite(str(out / "worst_best.png"), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))

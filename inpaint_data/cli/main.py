@@ -6,6 +6,7 @@ import click
 
 from .. import __version__
 from .data import preview, shard
+from .demo import demo
 from .edges import edges, weights
 from .evaluate import evaluate_command, inpaint
 from .masks import masks
@@ -29,6 +30,7 @@ def main(ctx: click.Context, ray_address: str | None) -> None:
     ctx.obj["ray_address"] = ray_address
 
 
+main.add_command(demo)
 main.add_command(masks)
 main.add_command(edges)
 main.add_command(weights)

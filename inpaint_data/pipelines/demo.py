@@ -71,7 +71,7 @@ def run_demo(out: str | Path, say: Say, ray_address: str | None = None, quick: b
     out = Path(out).resolve()
     figures = out / "report_files"
     figures.mkdir(parents=True, exist_ok=True)
-    frames, steps, count = (12, 6, 48) if quick else (40, 60, 240)
+    frames, steps, count = (12, 6, 48) if quick else (40, 150, 240)
 
     videos = [str(sample_video("bikes.mp4")), str(sample_video("bigbuckbunny.mp4"))]
     result, _ = run_video_masks(out / "video_masks", videos, VideoMaskSpec(max_frames=frames, resize=360, height=256,

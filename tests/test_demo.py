@@ -1,0 +1,20 @@
+import re
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from inpaint_data.cli.main import main
+
+
+def test_quick_demo_writes_a_report_with_every_image(ray_session, tmp_path):
+    result = CliRunner().invoke(main, ["demo", "--quick", "--out", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    for stage in ("video masks", "free-form masks", "HED edges", "image shards", "train DeepFill v2",
+                  "train PConv-UNet", "evaluation", "inpainting", "report"):
+        assert f"] {stage}:" in result.output
+    html = (tmp_path / "demo" / "report.html").read_text()
+    sources = re.findall(r'<img src="([^"]+)"', html)
+    assert len(sources) == 12
+    assert all((tmp_path / "demo" / s).stat().st_size > 1000 for s in sources)  # none missing or empty
+    assert html.count("<table>") == 2 and "(0.5,0.6]" in html
+    assert Path(tmp_path / "demo" / "deepfillv2.pt").exists()

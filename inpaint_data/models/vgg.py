@@ -20,6 +20,10 @@ TORCHVISION_CONVS = ((0, 2), (5, 7), (10, 12, 14))
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 CAFFE_BGR_MEAN = (104.00699, 116.66877, 122.67892)
+#: Caffe-space inputs (0..255 minus the mean) are ~58x larger than ImageNet-standardised ones (1 / 0.226 vs 255);
+#: the HED backbone's features are divided by it so the paper's loss weights keep their balance
+#: (without it the style term is ~3,000x too heavy).
+CAFFE_FEATURE_SCALE = 1 / 58.0
 
 
 class VGG16Features(nn.Module):
@@ -60,6 +64,8 @@ class VGG16Features(nn.Module):
                 x = F.relu(conv(x))
             x = F.max_pool2d(x, 2, 2)
             pools.append(x)
+        if self.input_space == "caffe_bgr":
+            return [p * CAFFE_FEATURE_SCALE for p in pools]
         return pools
 
 

@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..models.layers import vgg_conv_blocks
+
 BGR_MEAN = (104.00699, 116.66877, 122.67892)
 #: Convolutions per VGG16 block and their channels.
 VGG_BLOCKS = ((2, 64), (2, 128), (3, 256), (3, 512), (3, 512))
@@ -20,14 +22,7 @@ VGG_BLOCKS = ((2, 64), (2, 128), (3, 256), (3, 512), (3, 512))
 class HED(nn.Module):
     def __init__(self):
         super().__init__()
-        self.blocks = nn.ModuleList()
-        channels = 3
-        for n, width in VGG_BLOCKS:
-            convs = []
-            for _ in range(n):
-                convs.append(nn.Conv2d(channels, width, 3, padding=1))
-                channels = width
-            self.blocks.append(nn.ModuleList(convs))
+        self.blocks = vgg_conv_blocks(VGG_BLOCKS)
         self.sides = nn.ModuleList(nn.Conv2d(width, 1, 1) for _, width in VGG_BLOCKS)
         self.fuse = nn.Conv2d(len(VGG_BLOCKS), 1, 1)
 

@@ -81,3 +81,15 @@ def spectral_norm_conv(in_channels: int, out_channels: int, kernel_size: int = 5
     """A convolution with spectral normalisation whose gradients flow through sigma."""
     conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding=kernel_size // 2)
     return nn.utils.parametrizations.spectral_norm(conv)
+
+
+def vgg_conv_blocks(blocks: tuple[tuple[int, int], ...], in_channels: int = 3) -> nn.ModuleList:
+    """VGG's 3x3 convolution blocks, one ModuleList of convolutions per (count, channels)."""
+    out = nn.ModuleList()
+    for n, width in blocks:
+        convs = []
+        for _ in range(n):
+            convs.append(nn.Conv2d(in_channels, width, 3, padding=1))
+            in_channels = width
+        out.append(nn.ModuleList(convs))
+    return out

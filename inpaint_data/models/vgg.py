@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .layers import vgg_conv_blocks
+
 #: (convolutions, channels) of the first three VGG16 blocks.
 BLOCKS = ((2, 64), (2, 128), (3, 256))
 #: torchvision's `features` indices of those convolutions.
@@ -34,14 +36,7 @@ class VGG16Features(nn.Module):
         if input_space not in ("imagenet", "caffe_bgr"):
             raise ValueError(f"unknown input space {input_space!r}")
         self.input_space = input_space
-        self.blocks = nn.ModuleList()
-        channels = 3
-        for n, width in BLOCKS:
-            convs = []
-            for _ in range(n):
-                convs.append(nn.Conv2d(channels, width, 3, padding=1))
-                channels = width
-            self.blocks.append(nn.ModuleList(convs))
+        self.blocks = vgg_conv_blocks(BLOCKS)
         self.requires_grad_(False)
         self.eval()
 

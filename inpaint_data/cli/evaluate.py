@@ -15,7 +15,7 @@ def _filler(model, baseline, device):
     if (model is None) == (baseline is None):
         raise click.UsageError("give --model or --baseline")
     if baseline:
-        return lambda image, hole: baseline_fill(image, hole, baseline), f"baseline {baseline}"
+        return lambda image, hole, sketch=None: baseline_fill(image, hole, baseline), f"baseline {baseline}"
     try:
         filler = ModelFiller(model, device)
     except ValueError as e:
@@ -75,13 +75,15 @@ def inpaint(images, masks, sketches, model, baseline, out_dir, device):
 
     fill, what = _filler(model, baseline, device)
 
-    def lookup(path, key):
+    def lookup(path, image_path, key):
+        """One file for every image, or the file in a folder named like the image (stem or key)."""
         if path is None:
             return None
         p = Path(path)
         if p.is_file():
             return cv2.imread(str(p), cv2.IMREAD_GRAYSCALE)
-        found = [f for f in p.iterdir() if f.stem == key.split("_")[-1] or f.stem == key]
+        names = {Path(image_path).stem, key}
+        found = sorted(f for f in p.iterdir() if f.stem in names)
         return cv2.imread(str(found[0]), cv2.IMREAD_GRAYSCALE) if found else None
 
     out = Path(out_dir)
@@ -93,17 +95,17 @@ def inpaint(images, masks, sketches, model, baseline, out_dir, device):
         except ImageError as e:
             click.echo(f"skipped {path}: {e}", err=True)
             continue
-        mask = lookup(masks, key)
+        mask = lookup(masks, path, key)
         if mask is None:
             click.echo(f"skipped {path}: no mask named {key}", err=True)
             continue
         if mask.shape != image.shape[:2]:
             mask = cv2.resize(mask, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_NEAREST)
         hole = mask > 127
-        sketch = lookup(sketches, key)
+        sketch = lookup(sketches, path, key)
         if sketch is not None and sketch.shape != hole.shape:
             sketch = cv2.resize(sketch, (hole.shape[1], hole.shape[0]), interpolation=cv2.INTER_NEAREST)
-        result = fill(image, hole) if sketch is None or baseline else fill.__self__.fill(image, hole, sketch > 153)
+        result = fill(image, hole, None if sketch is None else sketch > 153)  # DeepFill's 0.6 threshold
         cv2.imwrite(str(out / f"{key}.png"), cv2.cvtColor(np.ascontiguousarray(result), cv2.COLOR_RGB2BGR))
         done += 1
     click.echo(f"{done} images filled with {what} into {out}")

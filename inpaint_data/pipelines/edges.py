@@ -15,7 +15,7 @@ from ..datasets.images import ImageError, decode_rgb, find_images, read_rgb
 from ..datasets.readers import shard_paths, shard_records
 from ..datasets.records import IMAGE_EXTS, Sample, SampleError
 from .distributor import JobResult, run_sharded_job
-from .shards import ShardPlan
+from .shards import ShardPlan, plan_item_shards
 
 PREFIX = "edges"
 METHODS = ("hed", "canny")
@@ -108,11 +108,7 @@ def plan_edge_shards(inputs: list[str], shard_size: int) -> list[ShardPlan]:
             shards = []
         if shards:
             return [ShardPlan(i, 0, 0, str(s)) for i, s in enumerate(shards)]
-    images = find_images(inputs)
-    return [
-        ShardPlan(i, start, min(start + shard_size, len(images)), items=tuple(images[start : start + shard_size]))
-        for i, start in enumerate(range(0, len(images), shard_size))
-    ]
+    return plan_item_shards(find_images(inputs), shard_size)
 
 
 def run_edges(

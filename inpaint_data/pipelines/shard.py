@@ -18,7 +18,7 @@ from ..datasets.images import ImageError, decode_rgb, find_images
 from ..datasets.readers import detect_format, shard_paths, shard_records
 from ..datasets.records import EDGE_EXT, Sample, SampleError, decode_gray
 from .distributor import JobResult, run_sharded_job
-from .shards import ShardPlan
+from .shards import ShardPlan, plan_item_shards
 
 PREFIX = "images"
 CROPS = ("center", "random", "none")
@@ -144,8 +144,7 @@ def run_shard_images(
         if not items or (name == "val" and val_fraction <= 0):
             continue
         target = Path(out_dir) / name if val_fraction > 0 else Path(out_dir)
-        plans = [ShardPlan(i, s, min(s + shard_size, len(items)), items=tuple(items[s : s + shard_size]))
-                 for i, s in enumerate(range(0, len(items), shard_size))]
+        plans = plan_item_shards(items, shard_size)
         listing = "\n".join(sorted(f"{p}\t{k}" for p, k, _ in items)).encode()
         job = {"name": "shard-images", "format": fmt, "split": name,
                "inputs": {"count": len(items), "sha1": hashlib.sha1(listing).hexdigest()},

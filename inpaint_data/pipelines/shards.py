@@ -44,6 +44,14 @@ def plan_shards(count: int, shard_size: int) -> list[ShardPlan]:
     ]
 
 
+def plan_item_shards(items: list, shard_size: int) -> list[ShardPlan]:
+    """Split a list of inputs (paths, or tuples about them) into shards of `shard_size`."""
+    return [
+        ShardPlan(i, start, min(start + shard_size, len(items)), items=tuple(items[start : start + shard_size]))
+        for i, start in enumerate(range(0, len(items), shard_size))
+    ]
+
+
 def write_shard(out_dir: str | Path, fmt: str, prefix: str, plan: ShardPlan, produce: Produce) -> dict[str, Any]:
     """Produce and write one shard, then its stats; returns the stats."""
     started = time.perf_counter()

@@ -1,8 +1,6 @@
-import json
 from collections import Counter
 
 import cv2
-import numpy as np
 import pytest
 from click.testing import CliRunner
 

@@ -1,7 +1,5 @@
-import shutil
 
 import cv2
-import numpy as np
 import pytest
 from click.testing import CliRunner
 

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from ..datasets.images import MAX_PIXELS
 from ..datasets.manifest import ManifestMismatch
 from ..datasets.writers import FORMATS
 from ..maskgen.styles import STYLES
@@ -31,8 +32,11 @@ from .report import print_summary, shard_progress
 @click.option("--shard-size", type=click.IntRange(min=1), default=1000, show_default=True)
 @click.option("--workers", type=click.IntRange(min=1), default=None)
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--max-pixels", type=click.IntRange(min=1), default=MAX_PIXELS, show_default=True,
+              help="Skip (and record) images whose header claims more pixels than this.")
 @click.pass_context
-def shard(ctx, inputs, out_dir, size, crop, ext, quality, edges_dir, val_fraction, fmt, shard_size, workers, seed):
+def shard(ctx, inputs, out_dir, size, crop, ext, quality, edges_dir, val_fraction, fmt, shard_size, workers, seed,
+          max_pixels):
     """Images (folder trees, globs or .txt lists of paths) into training shards.
 
     \b
@@ -42,7 +46,7 @@ def shard(ctx, inputs, out_dir, size, crop, ext, quality, edges_dir, val_fractio
     """
     from ..pipelines.shard import ShardSpec, run_shard_images
 
-    spec = ShardSpec(size=size or None, crop=crop, ext=ext, quality=quality, seed=seed)
+    spec = ShardSpec(size=size or None, crop=crop, ext=ext, quality=quality, seed=seed, max_pixels=max_pixels)
     with shard_progress(None, "shard") as on_shard:
         try:
             results = run_shard_images(out_dir, list(inputs), spec, fmt=fmt, shard_size=shard_size,
@@ -73,9 +77,9 @@ def preview(path, size, mask_style, mask_dir, sketch, count, seed, epoch, out_fi
     """A grid PNG of training samples as the trainer sees them: masked image | mask | sketch."""
     import itertools
 
-    import cv2
     import numpy as np
 
+    from ..datasets.images import write_image
     from ..datasets.torch import MaskSource, PairSpec, ShardedTrainingDataset
 
     masks = MaskSource(path=mask_dir) if mask_dir else MaskSource(style=mask_style)
@@ -95,5 +99,5 @@ def preview(path, size, mask_style, mask_dir, sketch, count, seed, epoch, out_fi
         if "sketch" in s:
             tiles.append(np.repeat((s["sketch"][0] * 255).astype(np.uint8)[..., None], 3, 2))
         rows.append(np.hstack([np.pad(t, ((2, 2), (2, 2), (0, 0)), constant_values=128) for t in tiles]))
-    cv2.imwrite(out_file, cv2.cvtColor(np.vstack(rows), cv2.COLOR_RGB2BGR))
+    write_image(out_file, np.vstack(rows))
     click.echo(f"wrote {out_file} ({len(samples)} samples)")

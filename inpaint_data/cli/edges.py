@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from ..datasets.images import MAX_PIXELS
 from ..datasets.manifest import ManifestMismatch
 from ..datasets.writers import FORMATS
 from .report import print_summary, shard_progress
@@ -53,9 +54,11 @@ class SigmaType(click.ParamType):
 @click.option("--canny-sigma", type=SigmaType(), default="2", show_default=True,
               help="canny: Gaussian sigma, or 'random' for EdgeConnect's uniform 1..4 per image.")
 @click.option("--seed", type=int, default=0, show_default=True, help="canny: seed of the random sigmas.")
+@click.option("--max-pixels", type=click.IntRange(min=1), default=MAX_PIXELS, show_default=True,
+              help="Skip (and record) images whose header claims more pixels than this.")
 @click.pass_context
 def edges(ctx, inputs, method, out_dir, fmt, shard_size, workers, weights, random_weights, batch_size, device,
-          precision, gpus_per_worker, threads, canny_sigma, seed):
+          precision, gpus_per_worker, threads, canny_sigma, seed, max_pixels):
     """Edge maps (edge.png, probability x 255, keyed like the images) for the sketch channel.
 
     INPUT: image files, folders (searched recursively), globs, or one output folder of
@@ -84,7 +87,8 @@ def edges(ctx, inputs, method, out_dir, fmt, shard_size, workers, weights, rando
             except WeightsError as e:
                 raise click.ClickException(str(e)) from None
     spec = EdgeSpec(method=method, weights=weights, random_weights=random_weights, batch_size=batch_size,
-                    device=device, precision=precision, threads=threads, canny_sigma=canny_sigma, seed=seed)
+                    device=device, precision=precision, threads=threads, canny_sigma=canny_sigma, seed=seed,
+                    max_pixels=max_pixels)
     with shard_progress(None, "shard") as on_shard:
         try:
             result, _ = run_edges(out_dir, list(inputs), spec, fmt=fmt, shard_size=shard_size, workers=workers,

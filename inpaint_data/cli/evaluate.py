@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..datasets.images import MAX_PIXELS
 from ..inference import BASELINES
 
 
@@ -19,7 +20,7 @@ def _filler(model, baseline, device):
     try:
         filler = ModelFiller(model, device)
     except ValueError as e:
-        raise click.BadParameter(str(e), param_hint="--model") from None
+        raise click.ClickException(str(e)) from None
     return filler.fill, f"model {model} ({filler.config['model']})"
 
 
@@ -40,15 +41,18 @@ def evaluate_command(images, masks, model, baseline, out_dir, device):
     from ..pipelines.evaluate import evaluate, summarise, write_report
 
     fill, what = _filler(model, baseline, device)
+    skipped: list[dict] = []
     try:
-        cases, strips = evaluate(images, masks, fill)
+        cases, strips = evaluate(images, masks, fill, skipped=skipped)
     except ValueError as e:
         raise click.UsageError(str(e)) from None
+    for s in skipped:
+        click.echo(f"skipped {s['path']}: {s['reason']}", err=True)
     if not cases:
-        raise click.UsageError(f"no images in {images}")
+        raise click.UsageError(f"no readable images in {images}")
     rows = summarise(cases)
-    write_report(out_dir, rows, cases, strips, {"images": images, "masks": masks, "filler": what})
-    click.echo(f"{len(cases)} images, {what}")
+    write_report(out_dir, rows, cases, strips, {"images": images, "masks": masks, "filler": what, "skipped": skipped})
+    click.echo(f"{len(cases)} images, {what}" + (f", {len(skipped)} inputs skipped" if skipped else ""))
     click.echo(f"{'bin':<12}{'group':<11}{'n':>6}{'L1 %':>8}{'L2 %':>8}{'PSNR':>8}{'SSIM':>8}")
     for r in rows:
         click.echo(f"{r['bin']:<12}{r['group']:<11}{r['count']:>6}{r['l1']:>8.2f}{r['l2']:>8.2f}"
@@ -64,48 +68,31 @@ def evaluate_command(images, masks, model, baseline, out_dir, device):
               help="deepfillv2 with sketch: an edge PNG or a folder named like the images.")
 @click.option("--model", type=click.Path(exists=True, dir_okay=False), help="A model from `inpaint-data export`.")
 @click.option("--baseline", type=click.Choice(BASELINES))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
+              help="Folder for the filled PNGs ({key}.png); it may not hold any input.")
+@click.option("--overwrite", is_flag=True, help="Replace PNGs already in --out (default: refuse).")
+@click.option("--max-pixels", type=click.IntRange(min=1), default=MAX_PIXELS, show_default=True,
+              help="Refuse images and masks whose header claims more pixels than this.")
 @click.option("--device", default="cpu", show_default=True)
-def inpaint(images, masks, sketches, model, baseline, out_dir, device):
-    """Fill the holes of images of any size; known pixels are kept bit for bit. Writes PNGs."""
-    import cv2
-    import numpy as np
+def inpaint(images, masks, sketches, model, baseline, out_dir, overwrite, max_pixels, device):
+    """Fill the holes of images of any size; known pixels are kept bit for bit. Writes PNGs.
 
-    from ..datasets.images import ImageError, find_images, read_rgb
+    Unreadable images and masks are skipped and listed; the exit status is non-zero when no
+    image was filled.
+    """
+    from ..pipelines.inpaint import InpaintJob, plan_inpaint, run_inpaint
 
     fill, what = _filler(model, baseline, device)
-
-    def lookup(path, image_path, key):
-        """One file for every image, or the file in a folder named like the image (stem or key)."""
-        if path is None:
-            return None
-        p = Path(path)
-        if p.is_file():
-            return cv2.imread(str(p), cv2.IMREAD_GRAYSCALE)
-        names = {Path(image_path).stem, key}
-        found = sorted(f for f in p.iterdir() if f.stem in names)
-        return cv2.imread(str(found[0]), cv2.IMREAD_GRAYSCALE) if found else None
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    done = 0
-    for path, key in find_images([images]):
-        try:
-            image = read_rgb(path)
-        except ImageError as e:
-            click.echo(f"skipped {path}: {e}", err=True)
-            continue
-        mask = lookup(masks, path, key)
-        if mask is None:
-            click.echo(f"skipped {path}: no mask named {key}", err=True)
-            continue
-        if mask.shape != image.shape[:2]:
-            mask = cv2.resize(mask, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_NEAREST)
-        hole = mask > 127
-        sketch = lookup(sketches, path, key)
-        if sketch is not None and sketch.shape != hole.shape:
-            sketch = cv2.resize(sketch, (hole.shape[1], hole.shape[0]), interpolation=cv2.INTER_NEAREST)
-        result = fill(image, hole, None if sketch is None else sketch > 153)  # DeepFill's 0.6 threshold
-        cv2.imwrite(str(out / f"{key}.png"), cv2.cvtColor(np.ascontiguousarray(result), cv2.COLOR_RGB2BGR))
-        done += 1
-    click.echo(f"{done} images filled with {what} into {out}")
+    job = InpaintJob(images=images, masks=masks, sketches=sketches, out=out_dir, overwrite=overwrite,
+                     max_pixels=max_pixels)
+    try:
+        plan = plan_inpaint(job)
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
+    result = run_inpaint(plan, fill)
+    for path, reason in result.skipped:
+        click.echo(f"skipped {path}: {reason}", err=True)
+    if not result.filled:
+        raise click.ClickException(f"no image filled ({len(result.skipped)} skipped)")
+    click.echo(f"{result.filled} images filled with {what} into {out_dir}"
+               + (f", {len(result.skipped)} skipped" if result.skipped else ""))

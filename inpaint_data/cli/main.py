@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from ..errors import InputError, first_line
 from .data import preview, shard
 from .demo import demo
 from .edges import edges, weights
@@ -13,7 +14,26 @@ from .masks import masks
 from .train import export, train
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def one_line(error: BaseException) -> str:
+    """A user-facing message for an InputError or an OSError (which file, and why)."""
+    if isinstance(error, OSError) and not isinstance(error, InputError) and error.strerror:
+        where = f"{error.filename}: " if error.filename else ""
+        return f"{where}{error.strerror}"
+    return first_line(error, 500)
+
+
+class CommandGroup(click.Group):
+    """Our errors about the user's input, and OS errors (a read-only or full disk, a missing
+    folder), end a command with one line and exit status 1, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (InputError, OSError) as e:
+            raise click.ClickException(one_line(e)) from None
+
+
+@click.group(cls=CommandGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="inpaint-data")
 @click.option(
     "--ray-address",

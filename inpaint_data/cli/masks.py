@@ -9,8 +9,8 @@ import click
 from ..datasets.manifest import ManifestMismatch
 from ..datasets.writers import FORMATS
 from ..maskgen.styles import MIXED, STYLES, parse_mix
-from .params import RangeType, SizeType
 from .masks_video import video_options
+from .params import MAX_COUNT, RangeType, SizeType
 from .report import print_summary, shard_progress
 
 STYLE_HELP = "\n".join(f"  {name}: {s.about}" for name, s in STYLES.items())
@@ -24,8 +24,8 @@ STYLE_HELP = "\n".join(f"  {name}: {s.about}" for name, s in STYLES.items())
               help="Mask style (listed below).")
 @click.option("--mix", default=None, metavar="STYLE:W,...",
               help="mixed: styles and weights, e.g. deepfill:0.5,box:0.5.")
-@click.option("--count", type=click.IntRange(min=1), default=1000, show_default=True,
-              help="Number of masks.")
+@click.option("--count", type=click.IntRange(1, MAX_COUNT), default=1000, show_default=True,
+              help=f"Number of masks (at most {MAX_COUNT:.0e}).")
 @click.option("--size", type=SizeType(), default="512", show_default=True,
               help="Mask size: 512 or WIDTHxHEIGHT (at least 32 px a side).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
@@ -127,8 +127,7 @@ def stats(path, sheet_count, out_dir):
     """Per-bin histogram and hole-ratio mean/sd of a mask set, a contact sheet and a histogram PNG."""
     from pathlib import Path
 
-    import cv2
-
+    from ..datasets.images import write_image
     from ..datasets.mask_report import contact_sheet, histogram_image, mask_set_stats
 
     try:
@@ -146,5 +145,5 @@ def stats(path, sheet_count, out_dir):
     target = Path(out_dir or path)
     target.mkdir(parents=True, exist_ok=True)
     for name, image in (("_contact_sheet.png", contact_sheet(kept)), ("_histogram.png", histogram_image(ratios))):
-        cv2.imwrite(str(target / name), image)
+        write_image(target / name, image, rgb=False)
         click.echo(f"wrote {target / name}")

@@ -5,6 +5,10 @@ from __future__ import annotations
 import click
 
 MIN_SIZE = 32
+#: Largest mask side: a 16384 x 16384 mask is 256 MB in memory.
+MAX_SIZE = 16384
+#: Most masks one job makes; shard plans are lazy, so this bounds key width, not memory.
+MAX_COUNT = 10**10
 
 
 class SizeType(click.ParamType):
@@ -25,6 +29,8 @@ class SizeType(click.ParamType):
             self.fail(f"{value!r} is not a size; use 512 or WIDTHxHEIGHT such as 384x256", param, ctx)
         if min(h, w) < MIN_SIZE:
             self.fail(f"{value!r} is too small; each side must be at least {MIN_SIZE} px", param, ctx)
+        if max(h, w) > MAX_SIZE:
+            self.fail(f"{value!r} is too large; each side must be at most {MAX_SIZE} px", param, ctx)
         return h, w
 
 

@@ -9,16 +9,25 @@ from pathlib import Path
 
 import click
 
+from ..errors import first_line
 from ..maskgen.styles import STYLES
 
 
 def _load_config_file(path: str) -> dict:
-    text = Path(path).read_text()
-    if path.endswith((".yaml", ".yml")):
-        import yaml
+    """The settings of a YAML or JSON --config file; a one-line error when it does not parse."""
+    import yaml
 
-        return yaml.safe_load(text) or {}
-    return json.loads(text)
+    text = Path(path).read_text()
+    try:
+        settings = yaml.safe_load(text) if path.endswith((".yaml", ".yml")) else json.loads(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as e:
+        raise click.BadParameter(f"{path} does not parse: {first_line(e, 200)}", param_hint="--config") from None
+    if settings is None:
+        return {}
+    if not isinstance(settings, dict):
+        raise click.BadParameter(f"{path} must hold a mapping of settings, not a {type(settings).__name__}",
+                                 param_hint="--config")
+    return settings
 
 
 @click.command()
@@ -32,8 +41,8 @@ def _load_config_file(path: str) -> dict:
 @click.option("--sketch/--no-sketch", default=None, help="deepfillv2: the sketch channel (needs edges in the shards).")
 @click.option("--size", type=int, help="Training size [pconv 512, deepfillv2 256].")
 @click.option("--batch-size", type=int, help="Per worker [pconv 6, deepfillv2 16].")
-@click.option("--steps", type=int, help="Optimiser steps in all (or --epochs).")
-@click.option("--epochs", type=int)
+@click.option("--steps", type=click.IntRange(min=1), help="Optimiser steps in all (or --epochs).")
+@click.option("--epochs", type=click.IntRange(min=1))
 @click.option("--lr", type=float, help="[pconv 2e-4 (5e-5 with --finetune), deepfillv2 1e-4]")
 @click.option("--betas", type=str, help="Adam betas B1,B2 [pconv 0.9,0.999; deepfillv2 0.5,0.999]")
 @click.option("--workers", type=int, help="Ray Train workers (DDP); 0 runs in this process [1].")
@@ -71,7 +80,7 @@ def train(ctx, model, config_file, **options):
     from ..pipelines.train import TrainConfig, run_training
 
     settings = {"model": model, **(_load_config_file(config_file) if config_file else {})}
-    settings = {k.replace("-", "_"): v for k, v in settings.items()}
+    settings = {str(k).replace("-", "_"): v for k, v in settings.items()}
     settings.update({k: v for k, v in options.items() if v is not None})
     if isinstance(settings.get("betas"), str):
         try:

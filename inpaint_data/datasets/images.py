@@ -1,24 +1,120 @@
-"""Image input: finding images and reading any of them as RGB uint8."""
+"""Image input and output: finding images, reading any of them as RGB uint8 (with the size
+read from the header and checked before anything is decoded), and writing checked PNGs."""
 
 from __future__ import annotations
 
 import glob
+import io
 import re
+import struct
+import warnings
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from ..errors import first_line
+from ..fileio import atomic_write_bytes
+
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
+#: Largest image decoded by default (8192 x 8192): a 100000 x 100000 header, or a small file
+#: that inflates to 16000 x 16000, is refused before any pixel memory is allocated.
+MAX_PIXELS = 8192 * 8192
 
 
 class ImageError(RuntimeError):
     """An image that cannot be read; the message says why."""
 
 
+class ImageWriteError(OSError):
+    """An image that could not be written; the message says where and why."""
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    if len(data) < 24 or data[12:16] != b"IHDR":
+        raise ImageError("PNG without an IHDR header")
+    w, h = struct.unpack(">II", data[16:24])
+    return w, h
+
+
+#: JPEG start-of-frame markers (baseline, progressive, lossless, arithmetic; not DHT/JPG/DAC).
+_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int]:
+    i = 2
+    while i + 9 <= len(data):
+        if data[i] != 0xFF:
+            raise ImageError("JPEG with a damaged marker segment")
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:  # markers without a length
+            i += 2
+            continue
+        if marker in _SOF:
+            h, w = struct.unpack(">HH", data[i + 5 : i + 9])
+            return w, h
+        i += 2 + struct.unpack(">H", data[i + 2 : i + 4])[0]
+    raise ImageError("JPEG without a frame header")
+
+
+def image_size(data: bytes) -> tuple[int, int]:
+    """(width, height) from an encoded image's header, without decoding its pixels: PNG and
+    JPEG parsed here, other formats through PIL's lazy open."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return _png_size(data)
+    if data[:2] == b"\xff\xd8":
+        return _jpeg_size(data)
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PIL's own bomb warning: we apply our limit below
+            with Image.open(io.BytesIO(data)) as im:
+                return im.size
+    except Image.DecompressionBombError as e:
+        raise ImageError(f"refused: {first_line(e)}") from None
+    except Exception as e:  # PIL raises many types for data it does not know
+        raise ImageError(f"not an image we can read ({first_line(e, 120)})") from None
+
+
+def check_pixels(data: bytes, max_pixels: int | None = MAX_PIXELS) -> tuple[int, int]:
+    """The header's (width, height); raises ImageError when it exceeds `max_pixels` (None: no limit)."""
+    w, h = image_size(data)
+    if w <= 0 or h <= 0:
+        raise ImageError(f"header claims an empty {w} x {h} image")
+    if max_pixels is not None and w * h > max_pixels:
+        raise ImageError(f"refused: {w} x {h} = {w * h:,} pixels is over the --max-pixels limit of {max_pixels:,}")
+    return w, h
+
+
+def unique_keys(names: dict[str, str]) -> dict[str, str]:
+    """path -> key-safe key, distinct for any set of names: the name with unsafe characters
+    replaced, and for the second and later paths (in sorted order) that share a key, `-2`, `-3`,
+    ... skipping every key already taken (`a b`, `a_b` and `a_b-2` give a_b, a_b-3, a_b-2)."""
+    keys = {path: re.sub(r"[^A-Za-z0-9_-]+", "_", name) or "_" for path, name in names.items()}
+    taken: set[str] = set(keys.values())
+    seen: set[str] = set()
+    for path in sorted(keys):
+        key = keys[path]
+        if key not in seen:
+            seen.add(key)
+            continue
+        n = 2
+        while f"{key}-{n}" in taken:
+            n += 1
+        keys[path] = f"{key}-{n}"
+        taken.add(keys[path])
+        seen.add(keys[path])
+    return keys
+
+
 def find_images(inputs: list[str]) -> list[tuple[str, str]]:
     """(path, key) of every image named by `inputs` (files, folders searched recursively, globs),
-    sorted; the key is the path relative to its folder without extension, made key-safe."""
+    sorted; the key is the path relative to its folder without extension, made key-safe and
+    unique (see unique_keys)."""
     found: dict[str, str] = {}
     for item in inputs:
         p = Path(item)
@@ -34,15 +130,7 @@ def find_images(inputs: list[str]) -> list[tuple[str, str]]:
                 raise FileNotFoundError(f"no image matches {item!r}")
             for m in matches:
                 found[str(Path(m).resolve())] = Path(m).stem
-    keys = {path: re.sub(r"[^A-Za-z0-9_-]+", "_", key) for path, key in found.items()}
-    if len(set(keys.values())) != len(keys):
-        seen: dict[str, int] = {}
-        for path in sorted(keys):  # disambiguate equal keys deterministically
-            k = keys[path]
-            seen[k] = seen.get(k, 0) + 1
-            if seen[k] > 1:
-                keys[path] = f"{k}-{seen[k]}"
-    return sorted(keys.items())
+    return sorted(unique_keys(found).items())
 
 
 def to_rgb8(array: np.ndarray) -> np.ndarray:
@@ -63,21 +151,64 @@ def to_rgb8(array: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(array, cv2.COLOR_BGR2RGB)
 
 
-def decode_rgb(data: bytes) -> np.ndarray:
-    """Encoded image bytes to RGB uint8; raises ImageError when they do not decode."""
+def _decode(data: bytes, flags: int, max_pixels: int | None) -> np.ndarray:
     if not data:
         raise ImageError("empty file")
     if data[:2] == b"\xff\xd8" and b"\xff\xd9" not in data[-64:]:
         raise ImageError("truncated JPEG (no end-of-image marker)")
-    array = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    check_pixels(data, max_pixels)
+    try:
+        array = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    except cv2.error as e:
+        raise ImageError(f"OpenCV cannot decode it ({first_line(e, 120)})") from None
     if array is None:
         raise ImageError("not an image OpenCV can decode")
-    return to_rgb8(array)
+    return array
 
 
-def read_rgb(path: str | Path) -> np.ndarray:
+def decode_rgb(data: bytes, max_pixels: int | None = MAX_PIXELS) -> np.ndarray:
+    """Encoded image bytes to RGB uint8; raises ImageError when they do not decode or the
+    header's size is over `max_pixels`."""
+    return to_rgb8(_decode(data, cv2.IMREAD_UNCHANGED, max_pixels))
+
+
+def decode_gray8(data: bytes, max_pixels: int | None = MAX_PIXELS) -> np.ndarray:
+    """Encoded image bytes (a mask or an edge map) to uint8 H x W; raises ImageError as decode_rgb."""
+    return _decode(data, cv2.IMREAD_GRAYSCALE, max_pixels)
+
+
+def _read(path: str | Path) -> bytes:
     try:
-        data = Path(path).read_bytes()
+        return Path(path).read_bytes()
     except OSError as e:
         raise ImageError(f"cannot read: {e.strerror}") from None
-    return decode_rgb(data)
+
+
+def read_rgb(path: str | Path, max_pixels: int | None = MAX_PIXELS) -> np.ndarray:
+    return decode_rgb(_read(path), max_pixels)
+
+
+def read_gray8(path: str | Path, max_pixels: int | None = MAX_PIXELS) -> np.ndarray:
+    return decode_gray8(_read(path), max_pixels)
+
+
+def write_image(path: str | Path, image: np.ndarray, rgb: bool = True) -> Path:
+    """Write a uint8 image (RGB, or BGR with rgb=False, or 2-D gray) as PNG or JPEG (by the
+    suffix) through a temporary name. Raises ImageWriteError (an OSError) saying where and why:
+    it never returns without the file in place."""
+    path = Path(path)
+    if image.ndim == 3 and rgb:
+        image = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2BGR)
+    suffix = path.suffix.lower() if path.suffix.lower() in (".png", ".jpg", ".jpeg") else ".png"
+    try:
+        ok, buf = cv2.imencode(suffix, np.ascontiguousarray(image))
+    except cv2.error as e:
+        raise ImageWriteError(f"cannot encode {path.name} ({first_line(e, 120)})") from None
+    if not ok:
+        raise ImageWriteError(f"cannot encode {path.name}")
+    if not path.parent.is_dir():
+        raise ImageWriteError(f"cannot write {path}: folder {path.parent} does not exist")
+    try:
+        return atomic_write_bytes(path, buf.tobytes())
+    except OSError as e:
+        raise ImageWriteError(f"cannot write {path}: {e.strerror or e}") from None

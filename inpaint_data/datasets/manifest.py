@@ -1,24 +1,62 @@
-"""`_manifest.json`: which job an output folder belongs to, and its totals once finished.
+"""Who owns an output folder: `_manifest.json` (which job, and its totals once finished) and
+`_job.lock` (which process is writing it now).
 
-The `job` entry identifies the output (job name, format, and every parameter that changes what
-is written). A re-run with the same job resumes; a different job in the same folder is refused.
+The `job` entry identifies the output (job name, format, every parameter that changes what is
+written, and a hash of the input listing). A re-run with the same job resumes; a different job,
+or a non-empty folder that is not ours, is refused; so is a folder another live process holds.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
+import os
+import socket
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from .writers import atomic_write_json
+from ..errors import InputError
+from ..fileio import atomic_write_json, temp_path
 
 MANIFEST = "_manifest.json"  # leading "_": skipped by pyarrow and Ray Data readers
+LOCK = "_job.lock"
 
 
-class ManifestMismatch(ValueError):
-    """The output folder already holds a different job."""
+class ManifestMismatch(InputError):
+    """The output folder already holds a different job, or files that are not ours."""
+
+
+class OutputBusy(InputError):
+    """Another live process is writing the output folder."""
+
+
+def listing_identity(lines: Iterable[str]) -> dict[str, Any]:
+    """The count and sha1 of an input listing (one line per input, in a fixed order): a job's
+    identity holds it, so a re-run over added, removed or renamed inputs is refused."""
+    digest, count = hashlib.sha1(), 0
+    for line in lines:
+        digest.update(line.encode() + b"\n")
+        count += 1
+    return {"count": count, "sha1": digest.hexdigest()}
+
+
+def check_output_free(out_dir: str | Path) -> None:
+    """Refuse an existing `out_dir` that is a file, or a non-empty folder without our manifest
+    (a user's folder: nothing in it may be adopted, overwritten or cleaned up)."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ManifestMismatch(f"{out_dir} is a file, not a folder; choose another --out")
+    if out_dir.is_dir() and not (out_dir / MANIFEST).exists():
+        foreign = sorted(p.name for p in out_dir.iterdir() if p.name != LOCK)
+        if foreign:
+            raise ManifestMismatch(
+                f"{out_dir} is not empty and is not an inpaint-data output folder (it holds {foreign[0]!r}"
+                f"{f' and {len(foreign) - 1} more' if len(foreign) > 1 else ''}); choose a new or empty --out"
+            )
 
 
 def _normalise(obj: Any) -> Any:
@@ -30,21 +68,28 @@ def read_manifest(out_dir: str | Path) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
+def check_job(out_dir: str | Path, job: dict[str, Any]) -> None:
+    """Raise ManifestMismatch unless `out_dir` is new, empty, or holds this same job. Writes nothing."""
+    out_dir = Path(out_dir)
+    check_output_free(out_dir)
+    existing = read_manifest(out_dir)
+    if existing is not None and existing.get("job") != _normalise(job):
+        theirs, ours = existing.get("job", {}), _normalise(job)
+        diff = sorted(k for k in set(theirs) | set(ours) if theirs.get(k) != ours.get(k))
+        hint = " (the inputs changed since it was written)" if "inputs" in diff else ""
+        raise ManifestMismatch(
+            f"{out_dir} holds a different job (differs in: {', '.join(diff)}){hint}; "
+            "choose another --out or delete that folder"
+        )
+
+
 def claim_output(out_dir: str | Path, job: dict[str, Any], command: str | None = None) -> dict[str, Any]:
     """Create `out_dir` and its manifest, or check that the manifest there is for this same job."""
     out_dir = Path(out_dir)
+    check_job(out_dir, job)
     job = _normalise(job)
     existing = read_manifest(out_dir)
     if existing is not None:
-        if existing.get("job") != job:
-            theirs = existing.get("job", {})
-            diff = sorted(
-                k for k in set(theirs) | set(job) if theirs.get(k) != job.get(k)
-            )
-            raise ManifestMismatch(
-                f"{out_dir} holds a different job (differs in: {', '.join(diff)}); "
-                "choose another --out or delete that folder"
-            )
         return existing
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest = {
@@ -72,3 +117,59 @@ def finish_manifest(out_dir: str | Path, totals: dict[str, Any], command: str | 
     )
     atomic_write_json(out_dir / MANIFEST, manifest)
     return manifest
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def output_lock(out_dir: str | Path) -> Iterator[Path]:
+    """Hold `out_dir/_job.lock` (pid and host) while a job writes the folder.
+
+    Refused with OutputBusy while a live process on this host (or any process on another host)
+    holds it; a lock left by a dead process of this host is taken over. The lock is created
+    whole (written under a temporary name, then hard-linked into place), so it is never empty.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    lock = out_dir / LOCK
+    mine = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    tmp = temp_path(lock)
+    tmp.write_text(json.dumps(mine))
+    try:
+        for _ in range(2):
+            try:
+                os.link(tmp, lock)
+                break
+            except FileNotFoundError:  # our temporary was cleaned up by the job holding the folder
+                raise OutputBusy(f"{out_dir} is being written by another job; wait for it") from None
+            except FileExistsError:
+                try:
+                    holder = json.loads(lock.read_text())
+                except (OSError, ValueError):
+                    holder = {}
+                same_host = holder.get("host") == mine["host"]
+                if same_host and isinstance(holder.get("pid"), int) and not _alive(holder["pid"]):
+                    lock.unlink(missing_ok=True)  # stale: its process is gone
+                    continue
+                raise OutputBusy(
+                    f"{out_dir} is being written by process {holder.get('pid', '?')} on {holder.get('host', '?')} "
+                    f"(since {holder.get('started', '?')}); wait for it, or delete {lock} if that job is gone"
+                ) from None
+        else:
+            raise OutputBusy(f"could not take {lock}; try again")
+    finally:
+        tmp.unlink(missing_ok=True)
+    try:
+        yield lock
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            if json.loads(lock.read_text()).get("pid") == mine["pid"]:
+                lock.unlink()

@@ -10,7 +10,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..maskgen.ratios import NVIDIA_BIN_EDGES, NVIDIA_BIN_LABELS, bin_histogram, hole_ratio, nvidia_bin
+from ..maskgen.ratios import (
+    NVIDIA_BIN_EDGES,
+    NVIDIA_BIN_LABELS,
+    bin_histogram,
+    hole_ratio,
+    nvidia_bin,
+)
 from .readers import read_samples
 
 

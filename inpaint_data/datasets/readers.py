@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import tarfile
 from collections.abc import Iterator
@@ -9,11 +10,17 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from ..fileio import TMP_MARK
 from .manifest import read_manifest
 from .records import EDGE_EXT, IMAGE_EXTS, MASK_EXT, META_EXT, Sample, decode_sample
-from .writers import PARQUET_BYTES_COLUMNS, TMP_MARK
+from .writers import PARQUET_BYTES_COLUMNS
 
-SHARD_PATTERN = re.compile(r"^[A-Za-z0-9_]+(?:-[A-Za-z0-9_]+)*-\d{6}(\.tar|\.parquet)?$")
+log = logging.getLogger("inpaint_data")
+#: Largest tar member read (its size as the header states it, sparse members included);
+#: larger ones are skipped and reported, so a crafted shard cannot exhaust memory.
+MAX_MEMBER_BYTES = 256 * 2**20
+
+SHARD_PATTERN = re.compile(r"^[A-Za-z0-9_]+(?:-[A-Za-z0-9_]+)*-(\d{6,})(\.tar|\.parquet)?$")
 
 
 def detect_format(path: str | Path) -> str:
@@ -37,7 +44,7 @@ def shard_paths(path: str | Path, fmt: str | None = None) -> list[Path]:
     path = Path(path)
     fmt = fmt or detect_format(path)
     suffix = {"files": "", "webdataset": ".tar", "parquet": ".parquet"}[fmt]
-    return sorted(
+    found = (
         p
         for p in path.iterdir()
         if TMP_MARK not in p.name
@@ -45,6 +52,8 @@ def shard_paths(path: str | Path, fmt: str | None = None) -> list[Path]:
         and p.name.endswith(suffix)
         and (p.is_dir() if fmt == "files" else p.is_file())
     )
+    # by shard number, not name: past 999,999 shards the numbers grow a digit
+    return sorted(found, key=lambda p: (int(SHARD_PATTERN.match(p.name).group(1)), p.name))
 
 
 def _split_member(name: str) -> tuple[str, str]:
@@ -67,16 +76,35 @@ def _group(pairs: Iterator[tuple[str, bytes]]) -> Iterator[tuple[str, dict[str, 
         yield key, members
 
 
-def _files_members(shard: Path) -> Iterator[tuple[str, bytes]]:
+def _skip(skipped: list[tuple[str, str]] | None, where: str, reason: str) -> None:
+    if skipped is None:
+        log.warning("skipped %s: %s", where, reason)
+    else:
+        skipped.append((where, reason))
+
+
+def _files_members(shard: Path, skipped: list[tuple[str, str]] | None,
+                   max_member_bytes: int) -> Iterator[tuple[str, bytes]]:
     for f in sorted(shard.iterdir(), key=lambda p: _split_member(p.name)):
+        size = f.stat().st_size
+        if size > max_member_bytes:
+            _skip(skipped, str(f), f"{size:,} bytes is over the {max_member_bytes:,}-byte member limit")
+            continue
         yield f.name, f.read_bytes()
 
 
-def _tar_members(shard: Path) -> Iterator[tuple[str, bytes]]:
+def _tar_members(shard: Path, skipped: list[tuple[str, str]] | None,
+                 max_member_bytes: int) -> Iterator[tuple[str, bytes]]:
     with tarfile.open(shard) as tar:
         for info in tar:
-            if info.isfile():
-                yield info.name, tar.extractfile(info).read()
+            if not info.isfile():
+                continue
+            if info.size > max_member_bytes:  # the size the header states: a sparse member's full size
+                sparse = " (sparse)" if info.issparse() else ""
+                _skip(skipped, f"{shard}:{info.name}",
+                      f"{info.size:,} bytes{sparse} is over the {max_member_bytes:,}-byte member limit")
+                continue
+            yield info.name, tar.extractfile(info).read()
 
 
 def _parquet_records(shard: Path) -> Iterator[tuple[str, dict[str, bytes]]]:
@@ -92,14 +120,18 @@ def _parquet_records(shard: Path) -> Iterator[tuple[str, dict[str, bytes]]]:
         yield row["key"], members
 
 
-def shard_records(shard: str | Path) -> Iterator[tuple[str, dict[str, bytes]]]:
-    """(key, {ext: bytes}) for every sample of one shard (.parquet, .tar or a folder)."""
+def shard_records(shard: str | Path, skipped: list[tuple[str, str]] | None = None,
+                  max_member_bytes: int = MAX_MEMBER_BYTES) -> Iterator[tuple[str, dict[str, bytes]]]:
+    """(key, {ext: bytes}) for every sample of one shard (.parquet, .tar or a folder).
+
+    Tar members over `max_member_bytes` are left out and appended to `skipped` as
+    (shard:member, reason), or logged as a warning when no list is given."""
     shard = Path(shard)
     if shard.suffix == ".parquet":
         return _parquet_records(shard)
     if shard.suffix == ".tar":
-        return _group(_tar_members(shard))
-    return _group(_files_members(shard))
+        return _group(_tar_members(shard, skipped, max_member_bytes))
+    return _group(_files_members(shard, skipped, max_member_bytes))
 
 
 def iter_records(path: str | Path, fmt: str | None = None) -> Iterator[tuple[str, dict[str, bytes]]]:

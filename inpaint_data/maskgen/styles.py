@@ -9,7 +9,14 @@ from functools import partial
 import numpy as np
 
 from .boxes import box_mask
-from .presets import LAMA_MAX_TAMPER_AREA, LAMA_PRESETS, choose, deepfill_train, lama_preset, lama_train
+from .presets import (
+    LAMA_MAX_TAMPER_AREA,
+    LAMA_PRESETS,
+    choose,
+    deepfill_train,
+    lama_preset,
+    lama_train,
+)
 from .shapes import pconv_keras_mask
 from .strokes import deepfill_strokes
 

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .files import load_pt
 from .layers import vgg_conv_blocks
 
 #: (convolutions, channels) of the first three VGG16 blocks.
@@ -69,7 +70,7 @@ def load_vgg(weights: str | Path | None = None, random_weights: bool = False) ->
     if random_weights:
         return VGG16Features()
     if weights is not None:
-        state = torch.load(weights, map_location="cpu", weights_only=True)
+        state = load_pt(weights, "--vgg-weights file")
         model = VGG16Features("imagenet")
         ours = {}
         for b, indices in enumerate(TORCHVISION_CONVS):

@@ -10,10 +10,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..datasets.images import write_image
 from ..datasets.mask_report import contact_sheet, histogram_image, mask_set_stats
 from ..datasets.readers import read_samples
 from ..datasets.samples import sample_video
 from ..edges.sketch import sketch
+from ..fileio import atomic_write_bytes
 from ..inference import ModelFiller, baseline_fill
 from .edges import EdgeSpec, run_edges
 from .evaluate import evaluate, summarise, write_report
@@ -37,7 +39,7 @@ def write_sample_images(folder: Path) -> list[Path]:
         image = getattr(data, name)()
         path = folder / f"{name}.png"
         if not path.exists():
-            cv2.imwrite(str(path), image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+            write_image(path, image)
         paths.append(path)
     return paths
 
@@ -78,8 +80,8 @@ def run_demo(out: str | Path, say: Say, ray_address: str | None = None, quick: b
                                                                            width=256, per_pair=2), ray_address=ray_address)
     say("video masks", f"{result.count} occlusion masks from bikes.mp4 and bigbuckbunny.mp4 -> {out / 'video_masks'}")
     stats, kept, ratios = mask_set_stats(out / "video_masks", keep=32)
-    cv2.imwrite(str(figures / "video_masks.png"), contact_sheet(kept, columns=8, thumb=96))
-    cv2.imwrite(str(figures / "video_histogram.png"), histogram_image(ratios))
+    write_image(figures / "video_masks.png", rgb=False, image=contact_sheet(kept, columns=8, thumb=96))
+    write_image(figures / "video_histogram.png", rgb=False, image=histogram_image(ratios))
     video_bins = stats.bins
 
     result = run_free_form_masks(out / "masks", FreeFormSpec(style="deepfill", height=256, width=256, balance="nvidia",
@@ -87,8 +89,8 @@ def run_demo(out: str | Path, say: Say, ray_address: str | None = None, quick: b
                                  ray_address=ray_address)
     say("free-form masks", f"{result.count} DeepFill v2 masks balanced over the NVIDIA bins -> {out / 'masks'}")
     stats, kept, ratios = mask_set_stats(out / "masks", keep=32)
-    cv2.imwrite(str(figures / "masks.png"), contact_sheet(kept, columns=8, thumb=96))
-    cv2.imwrite(str(figures / "histogram.png"), histogram_image(ratios))
+    write_image(figures / "masks.png", rgb=False, image=contact_sheet(kept, columns=8, thumb=96))
+    write_image(figures / "histogram.png", rgb=False, image=histogram_image(ratios))
 
     images = write_sample_images(out / "images")
     result, _ = run_edges(out / "edges", [str(out / "images")], EdgeSpec(), shard_size=4, ray_address=ray_address)
@@ -101,7 +103,7 @@ def run_demo(out: str | Path, say: Say, ray_address: str | None = None, quick: b
         scale = lambda a: cv2.resize(a, (int(a.shape[1] * 160 / a.shape[0]), 160), interpolation=cv2.INTER_AREA)  # noqa: E731
         rows.append(np.hstack([scale(image), scale(edge), scale(sk)]))
     width = max(r.shape[1] for r in rows)
-    cv2.imwrite(str(figures / "edges.jpg"), np.vstack([np.pad(r, ((0, 4), (0, width - r.shape[1]), (0, 0)),
+    write_image(figures / "edges.jpg", rgb=False, image=np.vstack([np.pad(r, ((0, 4), (0, width - r.shape[1]), (0, 0)),
                                                               constant_values=255) for r in rows]))
 
     results = run_shard_images(out / "shards", [str(out / "images")], ShardSpec(size=128), shard_size=2,
@@ -121,8 +123,8 @@ def run_demo(out: str | Path, say: Say, ray_address: str | None = None, quick: b
     for model in ("deepfillv2", "pconv"):
         keys = ("loss", "l1_fine") if model == "deepfillv2" else ("loss", "hole")
         metrics = out / "runs" / model / "metrics.jsonl"
-        cv2.imwrite(str(figures / f"curve_{model}.png"), curve_image(metrics, keys, "training loss"))
-        cv2.imwrite(str(figures / f"val_{model}.png"), curve_image(metrics, ("val_hole_l1",), "validation hole L1"))
+        write_image(figures / f"curve_{model}.png", rgb=False, image=curve_image(metrics, keys, "training loss"))
+        write_image(figures / f"val_{model}.png", rgb=False, image=curve_image(metrics, ("val_hole_l1",), "validation hole L1"))
 
     tables = {}
     for name, fill in (("telea", lambda im, h: baseline_fill(im, h, "telea")),
@@ -140,13 +142,13 @@ def run_demo(out: str | Path, say: Say, ray_address: str | None = None, quick: b
     telea = baseline_fill(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), hole, "telea")
     before = image.copy()
     before[hole] = 255
-    cv2.imwrite(str(figures / "before.png"), before)
-    cv2.imwrite(str(figures / "after_deepfill.png"), cv2.cvtColor(filled, cv2.COLOR_RGB2BGR))
-    cv2.imwrite(str(figures / "after_telea.png"), cv2.cvtColor(telea, cv2.COLOR_RGB2BGR))
+    write_image(figures / "before.png", rgb=False, image=before)
+    write_image(figures / "after_deepfill.png", filled)
+    write_image(figures / "after_telea.png", telea)
     say("inpainting", f"astronaut (501x389) filled by the DeepFill v2 model and by Telea -> {figures}")
 
     report = out / "report.html"
-    report.write_text(_html(video_bins, stats.bins, tables, steps))
+    atomic_write_bytes(report, _html(video_bins, stats.bins, tables, steps).encode())
     say("report", str(report))
     return report
 

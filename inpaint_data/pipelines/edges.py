@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from ..datasets.images import ImageError, decode_rgb, find_images, read_rgb
+from ..datasets.images import MAX_PIXELS, ImageError, decode_rgb, find_images, read_rgb
+from ..datasets.manifest import listing_identity
 from ..datasets.readers import shard_paths, shard_records
 from ..datasets.records import IMAGE_EXTS, Sample, SampleError
 from .distributor import JobResult, run_sharded_job
@@ -32,6 +33,7 @@ class EdgeSpec:
     threads: int = 1  # torch threads per task
     canny_sigma: float | None = 2.0  # None: random 1..4 per image (EdgeConnect training)
     seed: int = 0
+    max_pixels: int | None = MAX_PIXELS  # larger images are refused from their header
 
 
 @lru_cache(maxsize=2)
@@ -41,21 +43,27 @@ def _model(weights: str | None, random_weights: bool):
     return load_hed(weights, random_weights=random_weights)
 
 
-def _inputs(plan: ShardPlan) -> Iterator[tuple[str, str, np.ndarray | None, str | None]]:
+def _inputs(plan: ShardPlan, max_pixels: int | None) -> Iterator[tuple[str, str, np.ndarray | None, str | None]]:
     """(key, source, RGB image or None, error or None) for each input of a shard."""
     if plan.source:  # an existing shard: its images, keyed as they are
-        for key, members in shard_records(plan.source):
+        skipped: list[tuple[str, str]] = []
+        for key, members in shard_records(plan.source, skipped):
+            for where, reason in skipped:
+                yield "", where, None, reason
+            skipped.clear()
             ext = next((e for e in IMAGE_EXTS if e in members), None)
             if ext is None:
                 continue
             try:
-                yield key, f"{plan.source}:{key}", decode_rgb(members[ext]), None
+                yield key, f"{plan.source}:{key}", decode_rgb(members[ext], max_pixels), None
             except ImageError as e:
                 yield key, f"{plan.source}:{key}", None, str(e)
+        for where, reason in skipped:
+            yield "", where, None, reason
         return
     for path, key in plan.items:
         try:
-            yield key, path, read_rgb(path), None
+            yield key, path, read_rgb(path, max_pixels), None
         except ImageError as e:
             yield key, path, None, str(e)
 
@@ -87,7 +95,7 @@ def edge_samples(plan: ShardPlan, spec: EdgeSpec) -> Iterator[Sample | SampleErr
             yield Sample(key=key, edge=edge, meta={"source": source, "height": h, "width": w, "method": spec.method})
         batch.clear()
 
-    for key, source, image, error in _inputs(plan):
+    for key, source, image, error in _inputs(plan, spec.max_pixels):
         if error is not None:
             yield SampleError(source, error)
             continue
@@ -132,7 +140,8 @@ def run_edges(
     plans = plan_edge_shards(inputs, shard_size)
     if not plans:
         raise FileNotFoundError(f"no images found in {inputs}")
-    job = {"name": "edges", "format": fmt, "inputs": sorted(str(Path(i).resolve()) for i in inputs),
+    listing = (plan.source or "\n".join(f"{path}\t{key}" for path, key in plan.items) for plan in plans)
+    job = {"name": "edges", "format": fmt, "inputs": listing_identity(listing),
            "shard_size": shard_size, **{k: v for k, v in asdict(spec).items() if k not in ("device", "threads", "batch_size")}}
     resources = {"num_cpus": spec.threads, "num_gpus": gpus_per_worker} if gpus_per_worker else {"num_cpus": spec.threads}
     result = run_sharded_job(out_dir, job, plans, partial(edge_samples, spec=spec), prefix=PREFIX, workers=workers,

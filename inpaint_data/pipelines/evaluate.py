@@ -4,21 +4,23 @@ scored on the composite per NVIDIA hole-ratio bin, with and without border holes
 from __future__ import annotations
 
 import csv
-import json
+import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from ..datasets.geometry import crop, crop_box, resize_short_side
-from ..datasets.images import ImageError, find_images, read_rgb
+from ..datasets.images import ImageError, find_images, read_gray8, read_rgb, write_image
 from ..datasets.readers import read_samples, shard_paths
+from ..fileio import atomic_write_bytes, dumps_json
 from ..maskgen.ratios import NVIDIA_BIN_LABELS, hole_ratio, nvidia_bin, touches_border
 from ..metrics import l1, l2, psnr, ssim
 
 GROUPS = ("all", "border", "no border")
+#: PSNR of a fill equal to the truth is infinite; it is reported as this many dB (JSON has no inf).
+PSNR_CAP = 100.0
 
 
 def _is_shard_folder(path: str) -> bool:
@@ -28,8 +30,9 @@ def _is_shard_folder(path: str) -> bool:
         return False
 
 
-def load_images(path: str) -> Iterator[tuple[str, np.ndarray]]:
-    """(key, RGB image) from an output folder of shards or from image files, sorted by key."""
+def load_images(path: str, skipped: list[dict] | None = None) -> Iterator[tuple[str, np.ndarray]]:
+    """(key, RGB image) from an output folder of shards or from image files, sorted by key;
+    unreadable files are left out and appended to `skipped` as {"path", "reason"}."""
     if _is_shard_folder(path):
         items = sorted(((s.key, s.image) for s in read_samples(path) if s.image is not None), key=lambda t: t[0])
         yield from items
@@ -37,12 +40,14 @@ def load_images(path: str) -> Iterator[tuple[str, np.ndarray]]:
     for file, key in sorted(find_images([path]), key=lambda t: t[1]):
         try:
             yield key, read_rgb(file)
-        except ImageError:
-            continue
+        except ImageError as e:
+            if skipped is not None:
+                skipped.append({"path": file, "reason": str(e)})
 
 
-def load_masks(path: str) -> list[tuple[str, np.ndarray]]:
-    """(key, bool hole) from a mask output folder (json hole_value respected) or PNG files."""
+def load_masks(path: str, skipped: list[dict] | None = None) -> list[tuple[str, np.ndarray]]:
+    """(key, bool hole) from a mask output folder (json hole_value respected) or PNG files;
+    unreadable mask files are left out and appended to `skipped` as {"path", "reason"}."""
     masks = []
     if _is_shard_folder(path):
         for s in read_samples(path):
@@ -51,9 +56,13 @@ def load_masks(path: str) -> list[tuple[str, np.ndarray]]:
                 masks.append((s.key, hole))
     else:
         for file, key in find_images([path]):
-            masks.append((key, cv2.imread(file, cv2.IMREAD_GRAYSCALE) > 127))
+            try:
+                masks.append((key, read_gray8(file) > 127))
+            except ImageError as e:
+                if skipped is not None:
+                    skipped.append({"path": file, "reason": str(e)})
     if not masks:
-        raise ValueError(f"no masks in {path}")
+        raise ValueError(f"no readable masks in {path}")
     return sorted(masks, key=lambda t: t[0])
 
 
@@ -77,14 +86,16 @@ def _fit(image: np.ndarray, h: int, w: int) -> np.ndarray:
 
 
 def evaluate(images: str, masks: str, fill: Callable[[np.ndarray, np.ndarray], np.ndarray],
-             keep_worst_best: int = 4) -> tuple[list[Case], list[tuple[Case, np.ndarray]]]:
+             keep_worst_best: int = 4, skipped: list[dict] | None = None
+             ) -> tuple[list[Case], list[tuple[Case, np.ndarray]]]:
     """Score `fill(image, hole) -> filled uint8` on max(images, masks) pairs: pair k is image
     k mod N with mask k mod M, both in key order (so a few images can cover a whole mask set);
     images are resized and centre-cropped to the mask size (held in memory at that size).
-    Returns the cases and the (input | output | truth) strips of the worst and best by PSNR."""
-    mask_list = load_masks(masks)
+    Returns the cases and the (input | output | truth) strips of the worst and best by PSNR.
+    Unreadable images and masks are left out and appended to `skipped`."""
+    mask_list = load_masks(masks, skipped)
     h, w = mask_list[0][1].shape
-    image_list = [(key, _fit(image, h, w)) for key, image in load_images(images)]
+    image_list = [(key, _fit(image, h, w)) for key, image in load_images(images, skipped)]
     if not image_list:
         return [], []
     cases, strips = [], []
@@ -96,7 +107,7 @@ def evaluate(images: str, masks: str, fill: Callable[[np.ndarray, np.ndarray], n
         filled = fill(image, hole)
         ratio = hole_ratio(hole)
         case = Case(key, mask_key, ratio, nvidia_bin(ratio), touches_border(hole.astype(np.uint8)), {
-            "l1": 100 * l1(filled, image), "l2": 100 * l2(filled, image), "psnr": psnr(filled, image),
+            "l1": 100 * l1(filled, image), "l2": 100 * l2(filled, image), "psnr": min(psnr(filled, image), PSNR_CAP),
             "ssim": ssim(filled, image)})
         cases.append(case)
         masked = image.copy()
@@ -122,21 +133,25 @@ def summarise(cases: list[Case]) -> list[dict]:
                 continue
             row = {"bin": label, "group": group, "count": len(chosen)}
             for name in ("l1", "l2", "psnr", "ssim"):
-                values = [min(c.metrics[name], 100.0) if name == "psnr" else c.metrics[name] for c in chosen]
+                values = [c.metrics[name] for c in chosen]
                 row[name] = float(np.mean(values))
             rows.append(row)
     return rows
 
 
 def write_report(out_dir: str | Path, rows: list[dict], cases: list[Case], strips, info: dict) -> None:
+    """metrics.json (strict JSON: PSNR capped at PSNR_CAP, any other non-finite value null),
+    metrics.csv and worst_best.png, each written under a temporary name and renamed."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "metrics.json").write_text(json.dumps({**info, "rows": rows, "cases": [c.__dict__ for c in cases]}, indent=2))
-    with open(out / "metrics.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["bin", "group", "count", "l1", "l2", "psnr", "ssim"])
-        writer.writeheader()
-        writer.writerows(rows)
+    report = {**info, "rows": rows, "cases": [c.__dict__ for c in cases]}
+    atomic_write_bytes(out / "metrics.json", dumps_json(report, indent=2).encode())
+    table = io.StringIO()
+    writer = csv.DictWriter(table, fieldnames=["bin", "group", "count", "l1", "l2", "psnr", "ssim"])
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_bytes(out / "metrics.csv", table.getvalue().encode())
     if strips:
         width = max(s.shape[1] for _, s in strips)
         grid = np.vstack([np.pad(s, ((0, 4), (0, width - s.shape[1]), (0, 0)), constant_values=255) for _, s in strips])
-        cv2.imwrite(str(out / "worst_best.png"), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
+        write_image(out / "worst_best.png", grid)

@@ -26,7 +26,14 @@ from ..maskgen.ratios import (
     nvidia_cell,
     touches_border,
 )
-from ..maskgen.video import FlowEstimator, OcclusionParams, frame_difference, near_duplicate, occlusion_mask, to_gray
+from ..maskgen.video import (
+    FlowEstimator,
+    OcclusionParams,
+    frame_difference,
+    near_duplicate,
+    occlusion_mask,
+    to_gray,
+)
 from .distributor import JobResult, run_sharded_job
 from .shards import ShardPlan
 

@@ -1,11 +1,68 @@
-"""Start or join Ray: a local instance with this machine's cores, or a cluster by address."""
+"""Start or join Ray: a local instance with this machine's cores, or a cluster by address.
+
+Exposure: Ray 2.60's gRPC servers listen on every interface whatever node address is asked
+for, so what keeps a local Ray private is Ray's token authentication, which Ray turns on for
+every local start unless RAY_AUTH_MODE says otherwise. We warn when it is off, for a local
+start or when joining a cluster (see README, Safety).
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+import socket
 
 import ray
+
+from ..errors import InputError
+
+log = logging.getLogger("inpaint_data")
+#: Seconds to wait for a cluster's address to answer before giving up.
+CONNECT_TIMEOUT_S = 10.0
+DEFAULT_PORT = 6379
+
+
+class RayUnreachable(InputError):
+    """The Ray address given cannot be reached."""
+
+
+def _host_port(address: str) -> tuple[str, int] | None:
+    """Host and port of a Ray address (`host:port`, `ray://host:port`); None for `auto` or `local`."""
+    if address in ("auto", "local"):
+        return None
+    rest = address.split("://", 1)[1] if "://" in address else address
+    host, _, port = rest.rpartition(":") if ":" in rest else (rest, "", "")
+    try:
+        return host.strip("[]"), int(port) if port else (10001 if address.startswith("ray://") else DEFAULT_PORT)
+    except ValueError:
+        raise RayUnreachable(f"Ray address {address!r} is not HOST:PORT, ray://HOST:PORT or auto") from None
+
+
+def check_address(address: str | None = None, timeout: float = CONNECT_TIMEOUT_S) -> None:
+    """Fail fast, before anything is written, when the cluster at `address` (or RAY_ADDRESS)
+    does not answer on its port: Ray's own connect retries for minutes."""
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    if not address or ray.is_initialized():
+        return
+    target = _host_port(address)
+    if target is None:
+        return
+    try:
+        with socket.create_connection(target, timeout=timeout):
+            pass
+    except OSError as e:
+        raise RayUnreachable(
+            f"no Ray cluster answers at {address} ({e.strerror or e}); start one with `ray start --head`, "
+            "or leave --ray-address and RAY_ADDRESS unset to use this machine"
+        ) from None
+
+
+def _token_auth_on() -> bool:
+    try:
+        from ray._raylet import AuthenticationMode, get_authentication_mode
+    except ImportError:  # a Ray without token authentication
+        return False
+    return get_authentication_mode() == AuthenticationMode.TOKEN
 
 
 def init_ray(address: str | None = None, num_cpus: int | None = None) -> dict:
@@ -15,11 +72,17 @@ def init_ray(address: str | None = None, num_cpus: int | None = None) -> dict:
     """
     if not ray.is_initialized():
         address = address or os.environ.get("RAY_ADDRESS") or None
+        check_address(address)
         common = dict(logging_level=logging.WARNING, log_to_driver=True, configure_logging=True)
         if address:
             ray.init(address=address, **common)
         else:
             ray.init(num_cpus=num_cpus or os.cpu_count(), include_dashboard=False, **common)
+        if not _token_auth_on():
+            log.warning(
+                "Ray token authentication is off (RAY_AUTH_MODE=%s): anyone who can reach %s's ports can run "
+                "code there. Set RAY_AUTH_MODE=token and share the token (`ray get-auth-token`); see README, Safety.",
+                os.environ.get("RAY_AUTH_MODE", "unset"), address or "this machine")
     return ray.cluster_resources()
 
 

@@ -14,7 +14,8 @@ import cv2
 import numpy as np
 
 from ..datasets.geometry import crop, crop_box, resize_short_side
-from ..datasets.images import ImageError, decode_rgb, find_images
+from ..datasets.images import MAX_PIXELS, ImageError, decode_rgb, find_images
+from ..datasets.manifest import ManifestMismatch, listing_identity
 from ..datasets.readers import detect_format, shard_paths, shard_records
 from ..datasets.records import EDGE_EXT, Sample, SampleError, decode_gray
 from .distributor import JobResult, run_sharded_job
@@ -31,6 +32,7 @@ class ShardSpec:
     ext: str = "jpg"
     quality: int = 95
     seed: int = 0
+    max_pixels: int | None = MAX_PIXELS  # larger images are refused from their header
 
 
 def expand_inputs(inputs: list[str]) -> list[str]:
@@ -88,12 +90,16 @@ def image_samples(plan: ShardPlan, spec: ShardSpec) -> Iterator[Sample | SampleE
     for path, key, _ in plan.items:
         try:
             data = Path(path).read_bytes()
-            image = decode_rgb(data)
+            image = decode_rgb(data, spec.max_pixels)
         except (OSError, ImageError) as e:
             yield SampleError(path, str(e) if isinstance(e, ImageError) else f"cannot read: {e}")
             continue
         h0, w0 = image.shape[:2]
-        edge = decode_gray(edges[key]) if key in edges else None
+        try:
+            edge = decode_gray(edges[key]) if key in edges else None
+        except ValueError as e:
+            yield SampleError(path, f"edge map: {e}")
+            continue
         if edge is not None and edge.shape != (h0, w0):
             yield SampleError(path, f"edge map {edge.shape} does not match the image {(h0, w0)}")
             continue
@@ -139,15 +145,17 @@ def run_shard_images(
     splits: dict[str, list] = {"train": [], "val": []}
     for path, key in images:
         splits["val" if in_validation(key, val_fraction, spec.seed) else "train"].append((path, key, edges.get(key, "")))
+    root = Path(out_dir)
+    if val_fraction > 0 and root.is_dir() and any(p.name not in ("train", "val") for p in root.iterdir()):
+        raise ManifestMismatch(f"{root} is not empty and is not an inpaint-data shard folder; choose a new or empty --out")
     results = {}
     for name, items in splits.items():
         if not items or (name == "val" and val_fraction <= 0):
             continue
         target = Path(out_dir) / name if val_fraction > 0 else Path(out_dir)
         plans = plan_item_shards(items, shard_size)
-        listing = "\n".join(sorted(f"{p}\t{k}" for p, k, _ in items)).encode()
         job = {"name": "shard-images", "format": fmt, "split": name,
-               "inputs": {"count": len(items), "sha1": hashlib.sha1(listing).hexdigest()},
+               "inputs": listing_identity(sorted(f"{p}\t{k}" for p, k, _ in items)),
                "edges": str(Path(edges_dir).resolve()) if edges_dir else None, "shard_size": shard_size,
                "val_fraction": val_fraction, **asdict(spec)}
         results[name] = run_sharded_job(target, job, plans, partial(image_samples, spec=spec), prefix=PREFIX,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,14 +34,12 @@ class ShardPlan:
 Produce = Callable[[ShardPlan], Iterable[Sample | SampleError | Skipped]]
 
 
-def plan_shards(count: int, shard_size: int) -> list[ShardPlan]:
-    """Split samples 0..count-1 into consecutive shards of `shard_size` (the last may be short)."""
+def plan_shards(count: int, shard_size: int) -> Iterator[ShardPlan]:
+    """Split samples 0..count-1 into consecutive shards of `shard_size` (the last may be short).
+    Lazy: a job of 10**10 samples starts at once and never holds its plan list."""
     if count < 1 or shard_size < 1:
         raise ValueError(f"count and shard_size must be >= 1, got {count} and {shard_size}")
-    return [
-        ShardPlan(i, start, min(start + shard_size, count))
-        for i, start in enumerate(range(0, count, shard_size))
-    ]
+    return (ShardPlan(i, start, min(start + shard_size, count)) for i, start in enumerate(range(0, count, shard_size)))
 
 
 def plan_item_shards(items: list, shard_size: int) -> list[ShardPlan]:

@@ -8,20 +8,25 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import tempfile
 import time
+import types
+import typing
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 
 from .. import __version__
+from ..datasets.images import write_image
+from ..datasets.manifest import output_lock
 from ..datasets.readers import detect_format, shard_paths
 from ..datasets.torch import MaskSource, PairSpec, ShardedTrainingDataset, collate
+from ..errors import InputError
+from ..fileio import atomic_write_bytes, dumps_json
 from ..metrics import l1, psnr, ssim
+from ..models.files import load_pt, save_pt
 from .train_steps import DEFAULTS, build_trainee, model_config, unwrap
 
 log = logging.getLogger("inpaint_data.train")
@@ -65,8 +70,44 @@ class TrainConfig:
     vgg_weights: str | None = None
     random_vgg: bool = False
 
+    def check_types(self) -> None:
+        """Raise InputError naming the first setting whose value has the wrong type or range
+        (settings come from YAML/JSON files as well as the command line)."""
+        hints = typing.get_type_hints(TrainConfig)
+        for f in fields(self):
+            value, hint = getattr(self, f.name), hints[f.name]
+            allowed = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+            if value is None and type(None) in allowed:
+                continue
+            base = next(a for a in allowed if a is not type(None))
+            origin = typing.get_origin(base) or base
+            if origin is tuple:
+                ok = isinstance(value, (list, tuple)) and len(value) == 2 and all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+            elif origin is float:
+                ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            elif origin is int:
+                ok = isinstance(value, int) and not isinstance(value, bool)
+            else:
+                ok = isinstance(value, origin)
+            if not ok:
+                kind = {int: "an integer", float: "a number", str: "a string", bool: "true or false",
+                        tuple: "two numbers"}.get(origin, origin.__name__)
+                raise InputError(f"setting {f.name}: expected {kind}, got {value!r}")
+        for name in ("steps", "epochs", "size", "batch_size", "keep", "log_every", "val_every", "sample_every",
+                     "checkpoint_every", "num_val", "width", "cnum", "dcnum", "layers"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise InputError(f"setting {name}: must be at least 1, got {value}")
+        for name in ("workers", "loader_workers", "gpus_per_worker"):
+            if getattr(self, name) < 0:
+                raise InputError(f"setting {name}: must not be negative, got {getattr(self, name)}")
+        if self.lr is not None and not self.lr > 0:
+            raise InputError(f"setting lr: must be above 0, got {self.lr}")
+
     def resolved(self) -> "TrainConfig":
-        """Defaults filled in from the model's paper settings; checks the combination."""
+        """Defaults filled in from the model's paper settings; checks types and the combination."""
+        self.check_types()
         if self.model not in MODELS:
             raise ValueError(f"unknown model {self.model!r}; expected one of {MODELS}")
         if self.precision not in ("fp32", "bf16", "fp16"):
@@ -148,9 +189,9 @@ class _Context:
             if checkpoint is None:
                 return None
             with checkpoint.as_directory() as d:
-                return torch.load(Path(d) / STATE_FILE, map_location="cpu", weights_only=False)
+                return load_pt(Path(d) / STATE_FILE, "checkpoint")
         saved = sorted(self.local_dir.glob("step_*.pt"))
-        return torch.load(saved[-1], map_location="cpu", weights_only=False) if saved else None
+        return load_pt(saved[-1], "checkpoint") if saved else None
 
     def report(self, metrics: dict, state: dict | None, keep: int) -> None:
         if self.ray:
@@ -158,22 +199,16 @@ class _Context:
 
             if state is not None and self.rank == 0:
                 with tempfile.TemporaryDirectory() as d:
-                    torch.save(state, Path(d) / STATE_FILE)
+                    save_pt(state, Path(d) / STATE_FILE)
                     ray.train.report(metrics, checkpoint=ray.train.Checkpoint.from_directory(d))
             else:
                 ray.train.report(metrics)
             return
         if state is not None:
             self.local_dir.mkdir(parents=True, exist_ok=True)
-            _atomic_save(state, self.local_dir / f"step_{state['step']:08d}.pt")
+            save_pt(state, self.local_dir / f"step_{state['step']:08d}.pt")
             for old in sorted(self.local_dir.glob("step_*.pt"))[:-keep]:
                 old.unlink()
-
-
-def _atomic_save(obj: Any, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
 
 
 def _to_uint8(x: torch.Tensor) -> np.ndarray:
@@ -212,8 +247,6 @@ def _to_device(batch: dict, device) -> dict:
 
 def train_loop(cfg: dict) -> None:
     """The loop every worker runs (Ray Train's train_loop_per_worker)."""
-    import cv2
-
     ctx = _Context(cfg)
     device = ctx.device
     torch.manual_seed(cfg["seed"] + ctx.rank)
@@ -225,8 +258,7 @@ def train_loop(cfg: dict) -> None:
         step, best = state["step"], state.get("best_val_l1", float("inf"))
         torch.set_rng_state(state["torch_rng"][ctx.rank] if ctx.rank < len(state["torch_rng"]) else state["torch_rng"][0])
     elif cfg["init"]:
-        init = torch.load(cfg["init"], map_location="cpu", weights_only=False)
-        trainee.load({"generator": init.get("state_dict") or init["generator"]}, optimizers=False)
+        trainee.load({"generator": init_weights(cfg["init"])}, optimizers=False)
     dataset = ShardedTrainingDataset(cfg["data"], _pair_spec(cfg, cfg["seed"]), ctx.rank, ctx.world)
     per_epoch = batches_per_epoch(cfg["data"], ctx.world, cfg["loader_workers"], cfg["batch_size"])
     if per_epoch == 0:
@@ -250,7 +282,7 @@ def train_loop(cfg: dict) -> None:
         if step == 0:  # the starting point of the validation curves
             val, _ = _validate(trainee, val_batch, device)
             with open(out / "metrics.jsonl", "a") as f:
-                f.write(json.dumps({"step": 0, **val}) + "\n")
+                f.write(dumps_json({"step": 0, **val}) + "\n")
     started, start_step = time.perf_counter(), step
     while step < total:
         epoch, skip = divmod(step, per_epoch)
@@ -274,17 +306,17 @@ def train_loop(cfg: dict) -> None:
                 metrics.update(val)
                 if val["val_l1"] < best:
                     best = val["val_l1"]
-                    _atomic_save({"step": step, "val_l1": best, "model_config": model_config(cfg),
-                                  "state_dict": unwrap(trainee.generator).state_dict()}, out / "best.pt")
+                    save_pt({"step": step, "val_l1": best, "model_config": model_config(cfg),
+                             "state_dict": unwrap(trainee.generator).state_dict()}, out / "best.pt")
                 if step % cfg["sample_every"] == 0 or last:
                     grid = _sample_grid(val_batch, done)
-                    cv2.imwrite(str(out / "samples" / f"step_{step:08d}.png"), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
+                    write_image(out / "samples" / f"step_{step:08d}.png", grid)
                     writer.add_image("samples", grid, step, dataformats="HWC")
             if ctx.rank == 0 and (step % cfg["log_every"] == 0 or last or "val_l1" in metrics):
                 rate = (step - start_step) / (time.perf_counter() - started)
                 metrics["steps_per_s"] = rate
                 with open(out / "metrics.jsonl", "a") as f:
-                    f.write(json.dumps(metrics) + "\n")
+                    f.write(dumps_json(metrics) + "\n")
                 for name, value in metrics.items():
                     if isinstance(value, (int, float)) and name not in ("step", "epoch"):
                         writer.add_scalar(name, value, step)
@@ -303,12 +335,53 @@ def train_loop(cfg: dict) -> None:
         writer.close()
 
 
+def init_weights(path: str | Path) -> dict:
+    """The generator state_dict of `--init`: an exported model, `best.pt` or a training checkpoint."""
+    init = load_pt(path, "--init file")
+    weights = init.get("state_dict") or init.get("generator") if isinstance(init, dict) else None
+    if not isinstance(weights, dict):
+        raise InputError(f"--init file {path} holds no generator weights (export a model or give best.pt)")
+    return weights
+
+
+def check_run(cfg: TrainConfig) -> None:
+    """Everything that can be checked before a run folder is touched: the data gives at least one
+    batch per worker, the paths exist, the run folder is new, empty or this run's."""
+    for name in ("data", "val_data", "masks"):
+        path = getattr(cfg, name)
+        if path is None:
+            continue
+        try:
+            shard_paths(path, detect_format(path))
+        except (OSError, ValueError) as e:
+            raise InputError(f"--{name.replace('_', '-')} {path}: {e}") from None
+    if batches_per_epoch(cfg.data, max(1, cfg.workers), cfg.loader_workers, cfg.batch_size) == 0:
+        raise InputError(f"{cfg.data} has too few samples for one batch of {cfg.batch_size} per worker")
+    if cfg.init:
+        init_weights(cfg.init)
+    out = Path(cfg.out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file")
+    if out.is_dir() and not (out / "train_config.json").exists() and any(p.name != "_job.lock" for p in out.iterdir()):
+        raise InputError(f"--out {out} is not empty and holds no training run; choose a new or empty folder")
+    if out.is_dir():  # resuming: every checkpoint there must load as plain data before a worker sees it
+        for saved in [*out.glob(f"ray/checkpoint_*/{STATE_FILE}"), *out.glob("local_checkpoints/step_*.pt"),
+                      out / "best.pt"]:
+            if saved.is_file():
+                load_pt(saved, "checkpoint")
+
+
 def run_training(config: TrainConfig, ray_address: str | None = None) -> dict:
-    """Train (or resume) the run at config.out; returns the last line of metrics.jsonl."""
+    """Train (or resume) the run at config.out; returns the last line of metrics.jsonl.
+    Nothing is written before every setting, path and the Ray address have been checked."""
     cfg = config.resolved()
     out = Path(cfg.out).resolve()
     cfg.out = str(out)
-    out.mkdir(parents=True, exist_ok=True)
+    check_run(cfg)
+    if cfg.workers > 0:
+        from .ray_runtime import check_address
+
+        check_address(ray_address)
     saved = out / "train_config.json"
     as_dict = asdict(cfg)
     as_dict["betas"] = list(cfg.betas)
@@ -316,8 +389,17 @@ def run_training(config: TrainConfig, ray_address: str | None = None) -> dict:
         previous = json.loads(saved.read_text())
         changed = sorted(k for k in as_dict if k not in ("steps", "epochs") and previous.get(k) != as_dict[k])
         if changed:
-            raise ValueError(f"{out} holds a run with other settings ({', '.join(changed)}); use another --out")
-    saved.write_text(json.dumps({**as_dict, "version": __version__}, indent=2, sort_keys=True))
+            raise InputError(f"{out} holds a run with other settings ({', '.join(changed)}); use another --out")
+    with output_lock(out):
+        atomic_write_bytes(saved, (dumps_json({**as_dict, "version": __version__}, indent=2, sort_keys=True)).encode())
+        _run(cfg, as_dict, ray_address)
+    lines = (out / "metrics.jsonl").read_text().splitlines() if (out / "metrics.jsonl").exists() else []
+    return json.loads(lines[-1]) if lines else {}
+
+
+def _run(cfg: TrainConfig, as_dict: dict, ray_address: str | None) -> None:
+    """The loop in this process (workers 0) or on Ray Train."""
+    out = Path(cfg.out)
     if cfg.workers == 0:
         train_loop(as_dict)
     else:
@@ -338,8 +420,6 @@ def run_training(config: TrainConfig, ray_address: str | None = None) -> dict:
                                  checkpoint_config=CheckpointConfig(num_to_keep=cfg.keep)),
         )
         trainer.fit()
-    lines = (out / "metrics.jsonl").read_text().splitlines() if (out / "metrics.jsonl").exists() else []
-    return json.loads(lines[-1]) if lines else {}
 
 
 def latest_state(run_dir: str | Path) -> dict:
@@ -348,7 +428,7 @@ def latest_state(run_dir: str | Path) -> dict:
     candidates = list(run.glob("ray/checkpoint_*/" + STATE_FILE)) + list(run.glob("local_checkpoints/step_*.pt"))
     if not candidates:
         raise FileNotFoundError(f"no checkpoint in {run_dir}")
-    states = [(torch.load(p, map_location="cpu", weights_only=False), p) for p in candidates]
+    states = [(load_pt(p, "checkpoint"), p) for p in candidates]
     return max(states, key=lambda s: s[0]["step"])[0]
 
 
@@ -357,14 +437,14 @@ def export_model(run_dir: str | Path, out_path: str | Path, which: str = "best")
     validation L1, or the latest."""
     run = Path(run_dir)
     if which == "best" and (run / "best.pt").exists():
-        best = torch.load(run / "best.pt", map_location="cpu", weights_only=False)
+        best = load_pt(run / "best.pt", "checkpoint")
         state, config, step = best["state_dict"], best["model_config"], best["step"]
     else:
         latest = latest_state(run)
         state, config, step = latest["generator"], latest["model_config"], latest["step"]
     exported = {"format": "inpaint-data-model", "version": __version__, "model_config": config, "step": step,
                 "state_dict": state}
-    _atomic_save(exported, Path(out_path))
+    save_pt(exported, Path(out_path))
     return {"model_config": config, "step": step}
 
 
@@ -372,9 +452,9 @@ def load_model(path: str | Path, device: str = "cpu") -> tuple[torch.nn.Module, 
     """An exported model in eval mode, and its config."""
     from .train_steps import build_generator
 
-    exported = torch.load(path, map_location="cpu", weights_only=False)
-    if exported.get("format") != "inpaint-data-model":
-        raise ValueError(f"{path} is not a model exported by `inpaint-data export`")
+    exported = load_pt(path, "model")
+    if not isinstance(exported, dict) or exported.get("format") != "inpaint-data-model":
+        raise InputError(f"{path} is not a model exported by `inpaint-data export`")
     model = build_generator(exported["model_config"])
     model.load_state_dict(exported["state_dict"])
     return model.to(device).eval(), exported["model_config"]

@@ -1,0 +1,76 @@
+"""Reading and writing `.pt` files without running code from them.
+
+`torch.load` unpickles, and a pickle can call any function while it loads. Every `.pt` this
+package reads (exported models, `best.pt`, training checkpoints, `--init`, VGG and HED weights)
+goes through `load_pt`, which uses `weights_only=True`: only tensors, numbers, strings, None,
+and lists, tuples and dicts of them load; anything else is refused before it is built.
+`save_pt` writes only such plain objects (and refuses others), so whatever we save loads back
+under the same rule.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..errors import InputError, first_line
+from ..fileio import temp_path
+
+PLAIN_TYPES = (str, int, float, bool, type(None), torch.Tensor, torch.dtype, torch.Size)
+
+
+class UnsafeFileError(InputError):
+    """A `.pt` file that holds more than plain data (it could run code when loaded)."""
+
+
+def check_plain(obj: Any, where: str = "") -> None:
+    """Raise TypeError when `obj` holds anything but tensors, numbers, strings, None, lists,
+    tuples and dicts with string or number keys (what weights_only loading accepts)."""
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            if not isinstance(key, (str, int)):
+                raise TypeError(f"{where or 'object'}: key {key!r} is a {type(key).__name__}")
+            check_plain(value, f"{where}.{key}" if where else str(key))
+    elif isinstance(obj, (list, tuple)):
+        for i, value in enumerate(obj):
+            check_plain(value, f"{where}[{i}]")
+    elif not isinstance(obj, PLAIN_TYPES):
+        raise TypeError(f"{where or 'object'} is a {type(obj).__module__}.{type(obj).__name__}, not plain data")
+
+
+def load_pt(path: str | Path, what: str = "file") -> Any:
+    """The contents of a `.pt` file, loaded with weights_only=True on the CPU.
+
+    Raises UnsafeFileError when the file holds objects other than plain data (nothing of it is
+    built), InputError when it is not a PyTorch file, FileNotFoundError when it is missing.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} {path} not found")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        raise UnsafeFileError(
+            f"{what} {path} refused: it holds objects other than tensors, numbers, strings, lists and dicts, "
+            f"which could run code when loaded ({first_line(e, 160)})"
+        ) from None
+    except Exception as e:  # torch raises many types for damaged files (RuntimeError, struct.error, EOFError)
+        raise InputError(f"{what} {path} is not a PyTorch file we can read ({first_line(e, 160)})") from None
+
+
+def save_pt(obj: Any, path: str | Path) -> Path:
+    """Write plain data (see check_plain) to `path` atomically: a temporary sibling, then a rename."""
+    check_plain(obj)
+    path = Path(path)
+    tmp = temp_path(path)
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,130 @@
+"""The inpaint job: fill the holes of a folder (or file) of images with a model or a baseline,
+one PNG per image under `out`. Runs in this process.
+
+Nothing a user owns is touched: an `out` that holds an input is refused, and so are existing
+PNGs there unless `overwrite` is set (both checked before the first image is filled). Each
+output is written under a temporary name and renamed; unreadable images or masks are skipped
+and reported, never fatal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..datasets.images import (
+    MAX_PIXELS,
+    ImageError,
+    find_images,
+    read_gray8,
+    read_rgb,
+    write_image,
+)
+from ..edges.sketch import DEEPFILL_THRESHOLD
+from ..errors import InputError
+
+Fill = Callable[..., np.ndarray]
+
+
+@dataclass(frozen=True)
+class InpaintJob:
+    images: str
+    masks: str  # one mask file for every image, or a folder of masks named like the images
+    out: str
+    sketches: str | None = None  # likewise, for DeepFill v2 with the sketch channel
+    overwrite: bool = False
+    max_pixels: int | None = MAX_PIXELS
+
+
+@dataclass
+class InpaintPlan:
+    job: InpaintJob
+    items: list[tuple[str, str]]  # (image path, key)
+    shared_mask: np.ndarray | None = None  # the one mask, when `masks` is a file
+
+
+@dataclass
+class InpaintResult:
+    filled: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def plan_inpaint(job: InpaintJob) -> InpaintPlan:
+    """The images to fill, after every check that needs no filling: raises InputError when `out`
+    holds an input, when outputs exist without `overwrite`, or when a single --mask is unreadable."""
+    items = find_images([job.images])
+    if not items:
+        raise InputError(f"no images found in {job.images}")
+    out = Path(job.out).resolve()
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {job.out} is a file")
+    for given in [job.images, job.masks] + ([job.sketches] if job.sketches else []):
+        where = Path(given).resolve()
+        if _inside(where, out) or _inside(out, where):
+            raise InputError(f"--out {job.out} and input {given} overlap; choose an --out outside the inputs")
+    if out.is_dir() and not job.overwrite:
+        existing = [key for _, key in items if (out / f"{key}.png").exists()]
+        if existing:
+            raise InputError(f"{len(existing)} outputs already exist in {job.out} (e.g. {existing[0]}.png); "
+                             "add --overwrite to replace them")
+    shared = None
+    if Path(job.masks).is_file():
+        try:
+            shared = read_gray8(job.masks, job.max_pixels)
+        except ImageError as e:
+            raise InputError(f"--mask {job.masks}: {e}") from None
+    return InpaintPlan(job, items, shared)
+
+
+def _named_like(folder: str, image_path: str, key: str, max_pixels: int | None,
+                required: bool = True) -> np.ndarray | None:
+    """The file in `folder` named like the image (stem or key), decoded; when there is none,
+    ImageError if `required`, else None."""
+    names = {Path(image_path).stem, key}
+    found = sorted(f for f in Path(folder).iterdir() if f.is_file() and f.stem in names)
+    if not found:
+        if required:
+            raise ImageError(f"no mask named {key} in {folder}")
+        return None
+    try:
+        return read_gray8(found[0], max_pixels)
+    except ImageError as e:
+        raise ImageError(f"{found[0]}: {e}") from None
+
+
+def _fit(array: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    if array.shape == shape:
+        return array
+    return cv2.resize(array, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST)
+
+
+def run_inpaint(plan: InpaintPlan, fill: Fill) -> InpaintResult:
+    """Fill every planned image; `fill(image, hole, sketch)` returns the filled RGB uint8 image."""
+    job, result = plan.job, InpaintResult()
+    out = Path(job.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for path, key in plan.items:
+        try:
+            image = read_rgb(path, job.max_pixels)
+            mask = plan.shared_mask if plan.shared_mask is not None else _named_like(job.masks, path, key, job.max_pixels)
+            sketch = None
+            if job.sketches is not None:
+                sketch = read_gray8(job.sketches, job.max_pixels) if Path(job.sketches).is_file() else \
+                    _named_like(job.sketches, path, key, job.max_pixels, required=False)
+        except ImageError as e:
+            result.skipped.append((path, str(e)))
+            continue
+        hole = _fit(mask, image.shape[:2]) > 127
+        if sketch is not None:
+            sketch = _fit(sketch, hole.shape) > round(DEEPFILL_THRESHOLD * 255)
+        write_image(out / f"{key}.png", fill(image, hole, sketch))
+        result.filled += 1
+    return result

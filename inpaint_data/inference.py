@@ -7,8 +7,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 BASELINES = ("telea", "navier-stokes", "mean-fill")
 
@@ -37,6 +35,8 @@ class ModelFiller:
     image is padded (reflect) to the model's multiple, filled, cropped back and composited."""
 
     def __init__(self, path: str | Path, device: str = "cpu"):
+        import torch
+
         from .pipelines.train import load_model
 
         self.model, self.config = load_model(path, device)
@@ -45,6 +45,9 @@ class ModelFiller:
         self.sketch = self.config.get("sketch", False)
 
     def fill(self, image: np.ndarray, hole: np.ndarray, sketch: np.ndarray | None = None) -> np.ndarray:
+        import torch
+        import torch.nn.functional as F
+
         h, w = hole.shape
         ph, pw = -h % self.multiple, -w % self.multiple
         x = torch.from_numpy(image).permute(2, 0, 1)[None].float().to(self.device) / 127.5 - 1

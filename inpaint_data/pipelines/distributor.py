@@ -101,6 +101,14 @@ class Totals:
         )
 
 
+def _stop(pending: list) -> None:
+    """Cancel the shard tasks still running (a failed or interrupted job) and wait for them."""
+    for ref in pending:
+        ray.cancel(ref, force=True)
+    if pending:
+        ray.wait(pending, num_returns=len(pending), timeout=30)
+
+
 def run_sharded_job(
     out_dir: str | Path,
     job: dict[str, Any],
@@ -146,16 +154,24 @@ def run_sharded_job(
                 if on_shard is not None:
                     on_shard(stats)
 
-        for plan in plans:
-            stats = read_stats(out_dir, prefix, plan.index)
-            if stats is not None:
-                totals.add(stats, written=False)
-                continue
-            if len(pending) >= limit:
+        try:
+            for plan in plans:
+                stats = read_stats(out_dir, prefix, plan.index)
+                if stats is not None:
+                    totals.add(stats, written=False)
+                    continue
+                if len(pending) >= limit:
+                    collect(1)
+                pending.append(task.remote(str(out_dir), fmt, prefix, plan, produce))
+            while pending:
                 collect(1)
-            pending.append(task.remote(str(out_dir), fmt, prefix, plan, produce))
-        while pending:
-            collect(1)
+        except ray.exceptions.RayTaskError as e:
+            _stop(pending)  # no task may outlive the lock: a re-run cleans up after them
+            cause = getattr(e, "cause", None)
+            raise (cause if isinstance(cause, Exception) else e) from None
+        except BaseException:
+            _stop(pending)
+            raise
         result = totals.result(out_dir, time.perf_counter() - started)
         finish_manifest(out_dir, result.totals(), command)
     return result

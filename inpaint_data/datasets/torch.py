@@ -94,7 +94,9 @@ def _mask_for(spec: PairSpec, bank: MaskBank | None, rng: np.random.Generator) -
 def make_sample(key: str, members: dict[str, bytes], spec: PairSpec, epoch: int, bank: MaskBank | None) -> dict:
     """One training sample from a shard record: numpy arrays in the model conventions."""
     rng = np.random.default_rng([spec.seed, epoch, key_seed(key)])
-    ext = next(e for e in IMAGE_EXTS if e in members)
+    ext = next((e for e in IMAGE_EXTS if e in members), None)
+    if ext is None:
+        raise ValueError(f"sample {key} has no image; give a folder of image shards (`inpaint-data shard`)")
     image = decode_rgb(members[ext])
     edge = decode_gray(members[EDGE_EXT]) if spec.sketch else None
     if spec.sketch and edge is None:

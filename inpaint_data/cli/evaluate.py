@@ -31,8 +31,10 @@ def _filler(model, baseline, device):
 @click.option("--model", type=click.Path(exists=True, dir_okay=False), help="A model from `inpaint-data export`.")
 @click.option("--baseline", type=click.Choice(BASELINES), help="OpenCV inpainting or mean colour, no model needed.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True)
+@click.option("--max-pixels", type=click.IntRange(min=1), default=MAX_PIXELS, show_default=True,
+              help="Skip (and record) images and masks whose header claims more pixels than this.")
 @click.option("--device", default="cpu", show_default=True)
-def evaluate_command(images, masks, model, baseline, out_dir, device):
+def evaluate_command(images, masks, model, baseline, out_dir, max_pixels, device):
     """Per NVIDIA hole-ratio bin and border/no-border: L1 (%), L2 (%), PSNR, SSIM on the composite.
 
     Image i (in key order) gets mask i mod M; images are resized and centre-cropped to the mask
@@ -43,7 +45,7 @@ def evaluate_command(images, masks, model, baseline, out_dir, device):
     fill, what = _filler(model, baseline, device)
     skipped: list[dict] = []
     try:
-        cases, strips = evaluate(images, masks, fill, skipped=skipped)
+        cases, strips = evaluate(images, masks, fill, skipped=skipped, max_pixels=max_pixels)
     except ValueError as e:
         raise click.UsageError(str(e)) from None
     for s in skipped:

@@ -12,7 +12,14 @@ from pathlib import Path
 import numpy as np
 
 from ..datasets.geometry import crop, crop_box, resize_short_side
-from ..datasets.images import ImageError, find_images, read_gray8, read_rgb, write_image
+from ..datasets.images import (
+    MAX_PIXELS,
+    ImageError,
+    find_images,
+    read_gray8,
+    read_rgb,
+    write_image,
+)
 from ..datasets.readers import read_samples, shard_paths
 from ..fileio import atomic_write_bytes, dumps_json
 from ..maskgen.ratios import NVIDIA_BIN_LABELS, hole_ratio, nvidia_bin, touches_border
@@ -30,7 +37,8 @@ def _is_shard_folder(path: str) -> bool:
         return False
 
 
-def load_images(path: str, skipped: list[dict] | None = None) -> Iterator[tuple[str, np.ndarray]]:
+def load_images(path: str, skipped: list[dict] | None = None,
+                max_pixels: int | None = MAX_PIXELS) -> Iterator[tuple[str, np.ndarray]]:
     """(key, RGB image) from an output folder of shards or from image files, sorted by key;
     unreadable files are left out and appended to `skipped` as {"path", "reason"}."""
     if _is_shard_folder(path):
@@ -39,13 +47,14 @@ def load_images(path: str, skipped: list[dict] | None = None) -> Iterator[tuple[
         return
     for file, key in sorted(find_images([path]), key=lambda t: t[1]):
         try:
-            yield key, read_rgb(file)
+            yield key, read_rgb(file, max_pixels)
         except ImageError as e:
             if skipped is not None:
                 skipped.append({"path": file, "reason": str(e)})
 
 
-def load_masks(path: str, skipped: list[dict] | None = None) -> list[tuple[str, np.ndarray]]:
+def load_masks(path: str, skipped: list[dict] | None = None,
+               max_pixels: int | None = MAX_PIXELS) -> list[tuple[str, np.ndarray]]:
     """(key, bool hole) from a mask output folder (json hole_value respected) or PNG files;
     unreadable mask files are left out and appended to `skipped` as {"path", "reason"}."""
     masks = []
@@ -57,7 +66,7 @@ def load_masks(path: str, skipped: list[dict] | None = None) -> list[tuple[str, 
     else:
         for file, key in find_images([path]):
             try:
-                masks.append((key, read_gray8(file) > 127))
+                masks.append((key, read_gray8(file, max_pixels) > 127))
             except ImageError as e:
                 if skipped is not None:
                     skipped.append({"path": file, "reason": str(e)})
@@ -86,16 +95,16 @@ def _fit(image: np.ndarray, h: int, w: int) -> np.ndarray:
 
 
 def evaluate(images: str, masks: str, fill: Callable[[np.ndarray, np.ndarray], np.ndarray],
-             keep_worst_best: int = 4, skipped: list[dict] | None = None
+             keep_worst_best: int = 4, skipped: list[dict] | None = None, max_pixels: int | None = MAX_PIXELS
              ) -> tuple[list[Case], list[tuple[Case, np.ndarray]]]:
     """Score `fill(image, hole) -> filled uint8` on max(images, masks) pairs: pair k is image
     k mod N with mask k mod M, both in key order (so a few images can cover a whole mask set);
     images are resized and centre-cropped to the mask size (held in memory at that size).
     Returns the cases and the (input | output | truth) strips of the worst and best by PSNR.
     Unreadable images and masks are left out and appended to `skipped`."""
-    mask_list = load_masks(masks, skipped)
+    mask_list = load_masks(masks, skipped, max_pixels)
     h, w = mask_list[0][1].shape
-    image_list = [(key, _fit(image, h, w)) for key, image in load_images(images, skipped)]
+    image_list = [(key, _fit(image, h, w)) for key, image in load_images(images, skipped, max_pixels)]
     if not image_list:
         return [], []
     cases, strips = [], []

@@ -114,11 +114,14 @@ def run_inpaint(plan: InpaintPlan, fill: Fill) -> InpaintResult:
     for path, key in plan.items:
         try:
             image = read_rgb(path, job.max_pixels)
-            mask = plan.shared_mask if plan.shared_mask is not None else _named_like(job.masks, path, key, job.max_pixels)
+            mask = plan.shared_mask
+            if mask is None:
+                mask = _named_like(job.masks, path, key, job.max_pixels)
             sketch = None
-            if job.sketches is not None:
-                sketch = read_gray8(job.sketches, job.max_pixels) if Path(job.sketches).is_file() else \
-                    _named_like(job.sketches, path, key, job.max_pixels, required=False)
+            if job.sketches is not None and Path(job.sketches).is_file():
+                sketch = read_gray8(job.sketches, job.max_pixels)
+            elif job.sketches is not None:
+                sketch = _named_like(job.sketches, path, key, job.max_pixels, required=False)
         except ImageError as e:
             result.skipped.append((path, str(e)))
             continue

@@ -147,7 +147,8 @@ def run_shard_images(
         splits["val" if in_validation(key, val_fraction, spec.seed) else "train"].append((path, key, edges.get(key, "")))
     root = Path(out_dir)
     if val_fraction > 0 and root.is_dir() and any(p.name not in ("train", "val") for p in root.iterdir()):
-        raise ManifestMismatch(f"{root} is not empty and is not an inpaint-data shard folder; choose a new or empty --out")
+        raise ManifestMismatch(f"{root} is not empty and is not an inpaint-data shard folder; "
+                               "choose a new or empty --out")
     results = {}
     for name, items in splits.items():
         if not items or (name == "val" and val_fraction <= 0):

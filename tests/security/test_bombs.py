@@ -12,11 +12,10 @@ import time
 import cv2
 import numpy as np
 import pytest
+from safety_helpers import invoke, png_with_header, write_rgb
 
 from inpaint_data.datasets.images import MAX_PIXELS, ImageError, decode_rgb, image_size
 from inpaint_data.datasets.readers import iter_records, shard_records
-
-from safety_helpers import invoke, png_with_header, write_rgb
 
 
 def test_a_huge_header_is_refused_from_the_header(tmp_path):

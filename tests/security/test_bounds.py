@@ -8,10 +8,10 @@ import sys
 import time
 from itertools import islice
 
+from safety_helpers import invoke
+
 from inpaint_data.datasets.readers import shard_paths
 from inpaint_data.pipelines.shards import plan_shards
-
-from safety_helpers import invoke
 
 
 def test_plans_are_lazy():

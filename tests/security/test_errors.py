@@ -8,10 +8,9 @@ import time
 import cv2
 import numpy as np
 import pytest
+from safety_helpers import assert_one_line_error, invoke, write_rgb
 
 from inpaint_data.pipelines.shard import ShardSpec, run_shard_images
-
-from safety_helpers import assert_one_line_error, invoke, write_rgb
 
 
 @pytest.fixture(scope="module")

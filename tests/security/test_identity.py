@@ -1,8 +1,8 @@
 """Item 4: a job's identity covers its inputs, so a re-run over a changed input is refused."""
 
-from inpaint_data.datasets.readers import iter_records
-
 from safety_helpers import assert_one_line_error, invoke, write_rgb
+
+from inpaint_data.datasets.readers import iter_records
 
 
 def test_edges_rerun_after_inputs_were_added_is_refused(ray_session, tmp_path):

@@ -1,11 +1,10 @@
 """Item 2: no sample is lost to a key collision; every printed count equals what is read back."""
 
 import pytest
+from safety_helpers import invoke, write_rgb
 
 from inpaint_data.datasets.images import find_images, unique_keys
 from inpaint_data.datasets.readers import iter_records
-
-from safety_helpers import invoke, write_rgb
 
 TRIO = ("a b.png", "a_b.png", "a_b-2.png")
 

@@ -5,10 +5,10 @@ import os
 import socket
 import subprocess
 
+from safety_helpers import assert_one_line_error, invoke, write_rgb
+
 from inpaint_data.datasets.writers import remove_temps
 from inpaint_data.fileio import temp_path
-
-from safety_helpers import assert_one_line_error, invoke, write_rgb
 
 MASKS = ("masks", "--free-form", "--style", "box", "--count", "20", "--size", "64", "--shard-size", "10")
 

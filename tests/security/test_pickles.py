@@ -5,11 +5,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from safety_helpers import assert_one_line_error, crafted_pt, invoke, write_rgb
 
 from inpaint_data.models.files import UnsafeFileError, check_plain, load_pt, save_pt
 from inpaint_data.pipelines.shard import ShardSpec, run_shard_images
-
-from safety_helpers import assert_one_line_error, crafted_pt, invoke, write_rgb
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +82,8 @@ def test_what_we_save_is_plain_and_loads_back(tmp_path):
     state = {"step": 3, "betas": (0.5, 0.999), "rng": [torch.get_rng_state()], "w": {"a.weight": torch.ones(2)},
              "note": None, "flag": True}
     loaded = load_pt(save_pt(state, tmp_path / "state.pt"))
-    assert loaded["step"] == 3 and loaded["betas"] == (0.5, 0.999) and torch.equal(loaded["w"]["a.weight"], torch.ones(2))
+    assert loaded["step"] == 3 and loaded["betas"] == (0.5, 0.999)
+    assert torch.equal(loaded["w"]["a.weight"], torch.ones(2))
     for bad in ({"x": np.zeros(2)}, {"out": Path("/tmp")}, [object()]):
         with pytest.raises(TypeError, match="not plain data"):
             check_plain(bad)

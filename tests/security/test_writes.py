@@ -4,11 +4,10 @@ and a full disk leaves no temporary file, keeps the finished shards, and a re-ru
 import subprocess
 
 import pytest
+from safety_helpers import assert_one_line_error, invoke, write_rgb
 
 from inpaint_data.datasets.readers import iter_records
 from inpaint_data.fileio import is_temp_name
-
-from safety_helpers import assert_one_line_error, invoke, write_rgb
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 Exposure: Ray 2.60's gRPC servers listen on every interface whatever node address is asked
 for, so what keeps a local Ray private is Ray's token authentication, which Ray turns on for
 every local start unless RAY_AUTH_MODE says otherwise. We warn when it is off, for a local
-start or when joining a cluster (see README, Safety).
+start or when joining a cluster (see README, "On a Ray cluster").
 """
 
 from __future__ import annotations
@@ -81,7 +81,8 @@ def init_ray(address: str | None = None, num_cpus: int | None = None) -> dict:
         if not _token_auth_on():
             log.warning(
                 "Ray token authentication is off (RAY_AUTH_MODE=%s): anyone who can reach %s's ports can run "
-                "code there. Set RAY_AUTH_MODE=token and share the token (`ray get-auth-token`); see README, Safety.",
+                "code there. Set RAY_AUTH_MODE=token and share the token (`ray get-auth-token`); "
+                "see README, On a Ray cluster.",
                 os.environ.get("RAY_AUTH_MODE", "unset"), address or "this machine")
     return ray.cluster_resources()
 

@@ -1,4 +1,4 @@
-"""Sample data that ships with the installed packages (REFERENCE.md section 6)."""
+"""Sample data that ships with the installed packages (docs/references.md, section 6)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """HED (Xie & Tu 2015): VGG16 conv1_1..conv5_3, a 1x1 side output after each block upsampled
-bilinearly to the input size, and a 1x1 fusion of the five (REFERENCE.md section 3).
+bilinearly to the input size, and a 1x1 fusion of the five (docs/references.md, section 3).
 
 Input: N x 3 x H x W, BGR in 0..255 minus the Caffe mean (see `preprocess`). Any size: pooling
 uses ceil mode (Keras "same"), side outputs are resized to the exact input size.

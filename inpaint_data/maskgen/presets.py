@@ -1,5 +1,5 @@
 """Named mixtures of the basic generators: DeepFill v2's and LaMa's training masks and LaMa's
-evaluation presets (saicinpainting configs; REFERENCE.md section 2)."""
+evaluation presets (saicinpainting configs; docs/references.md, section 2)."""
 
 from __future__ import annotations
 

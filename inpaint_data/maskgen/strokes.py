@@ -1,6 +1,6 @@
 """Brush strokes: DeepFill v2's free-form generator and LaMa's irregular strokes.
 
-Both follow the released generators' random draws one for one (REFERENCE.md section 2), drawn
+Both follow the released generators' random draws one for one (docs/references.md, section 2), drawn
 with OpenCV on a uint8 buffer (255 = hole) instead of PIL or float32.
 """
 

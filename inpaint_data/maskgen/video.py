@@ -1,6 +1,6 @@
 """Occlusion masks from two consecutive video frames, as NVIDIA built the partial-convolution
 mask set: forward and backward optical flow, then the forward-backward consistency check and
-motion-boundary test of Ruder et al. (REFERENCE.md section 1). Pure numpy/OpenCV."""
+motion-boundary test of Ruder et al. (docs/references.md, section 1). Pure numpy/OpenCV."""
 
 from __future__ import annotations
 

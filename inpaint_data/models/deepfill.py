@@ -1,5 +1,5 @@
 """DeepFill v2 (Yu et al. 2019, "Free-Form Image Inpainting with Gated Convolution"), following
-the released code's layer table (REFERENCE.md section 5). Channel counts below are those of the
+the released code's layer table (docs/references.md, section 5). Channel counts below are those of the
 convolutions, before gating halves them."""
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ def _ratios(fn, size, n=5000):
     return np.array([(fn(size, size, np.random.default_rng([0, i])) > 0).mean() for i in range(n)])
 
 
-# REFERENCE.md section 2: the official generators measured over 5,000 masks
+# docs/references.md, section 2: the official generators measured over 5,000 masks
 @pytest.mark.parametrize(
     "fn,size,mean,sd",
     [

@@ -41,7 +41,8 @@ def pil_brush_strokes(height: int, width: int, rng: np.random.Generator) -> Imag
         n = rng.integers(4, 12)
         a_min = 2 * math.pi / 5 - rng.uniform(0, 2 * math.pi / 15)
         a_max = 2 * math.pi / 5 + rng.uniform(0, 2 * math.pi / 15)
-        angles = [2 * math.pi - rng.uniform(a_min, a_max) if i % 2 == 0 else rng.uniform(a_min, a_max) for i in range(n)]
+        angles = [2 * math.pi - rng.uniform(a_min, a_max) if i % 2 == 0 else rng.uniform(a_min, a_max)
+                  for i in range(n)]
         vertex = [(int(rng.integers(0, width)), int(rng.integers(0, height)))]
         for a in angles:
             r = np.clip(rng.normal(radius, radius // 2), 0, 2 * radius)
@@ -64,10 +65,12 @@ def by_format(size: int, count: int) -> dict:
     spec = FreeFormSpec(style="box", height=size, width=size, options={})
     plan = ShardPlan(0, 0, count)
     masks = [free_form_sample(spec, i).mask for i in range(200)]
-    row = {"size": size, "style": "box", "png_encode_only_per_s": _rate(200, lambda: [encode_gray_png(m) for m in masks])}
+    encode_only = _rate(200, lambda: [encode_gray_png(m) for m in masks])
+    row = {"size": size, "style": "box", "png_encode_only_per_s": encode_only}
     for fmt in FORMATS:
         with tempfile.TemporaryDirectory() as out:
-            row[f"{fmt}_per_s"] = _rate(count, lambda: write_shard(out, fmt, "masks", plan, partial(free_form_samples, spec=spec)))
+            produce = partial(free_form_samples, spec=spec)
+            row[f"{fmt}_per_s"] = _rate(count, partial(write_shard, out, fmt, "masks", plan, produce))
     return row
 
 
@@ -79,7 +82,8 @@ def by_style(size: int, count: int) -> list[dict]:
         spec = FreeFormSpec(style=style, height=size, width=size)
         plan = ShardPlan(0, 0, count)
         with tempfile.TemporaryDirectory() as out:
-            rate = _rate(count, lambda: write_shard(out, "webdataset", "masks", plan, partial(free_form_samples, spec=spec)))
+            produce = partial(free_form_samples, spec=spec)
+            rate = _rate(count, partial(write_shard, out, "webdataset", "masks", plan, produce))
         rows.append({"size": size, "style": style, "webdataset_per_s": rate, "baseline_pil_files_per_s": base,
                      "vs_baseline": round(rate / base, 2)})
     return rows

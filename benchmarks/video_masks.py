@@ -42,7 +42,8 @@ def measure(path: str, short_side: int, frames: int, preset: str) -> dict:
     spec = VideoMaskSpec(preset=preset, resize=short_side, chunk_frames=frames, max_frames=frames)
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
-        stats = write_shard(out, "webdataset", "masks", ShardPlan(0, 0, frames, path), partial(video_chunk_samples, spec=spec))
+        plan, produce = ShardPlan(0, 0, frames, path), partial(video_chunk_samples, spec=spec)
+        stats = write_shard(out, "webdataset", "masks", plan, produce)
         e2e = pairs / (time.perf_counter() - started)
     return {
         "size": f"{info.width}x{info.height}",

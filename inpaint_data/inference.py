@@ -37,7 +37,7 @@ class ModelFiller:
     def __init__(self, path: str | Path, device: str = "cpu"):
         import torch
 
-        from .pipelines.train import load_model
+        from .models.exported import load_model
 
         self.model, self.config = load_model(path, device)
         self.device = torch.device(device)

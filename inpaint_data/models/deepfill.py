@@ -59,7 +59,8 @@ class Generator(nn.Module):
             ("conv", 4 * c, 3), ("conv", 4 * c, 3, 1, 1, nn.ReLU()),
         ])
         self.attention = attention or ContextualAttention(ksize=3, stride=1, rate=2)
-        self.refine_attention_out = _Stack(self.refine_attention_in.out_channels, [("conv", 4 * c, 3), ("conv", 4 * c, 3)])
+        self.refine_attention_out = _Stack(self.refine_attention_in.out_channels,
+                                           [("conv", 4 * c, 3), ("conv", 4 * c, 3)])
         merged = self.refine_conv.out_channels + self.refine_attention_out.out_channels
         self.refine_out = _Stack(merged, [
             ("conv", 4 * c, 3), ("conv", 4 * c, 3), ("up", 2 * c), ("conv", 2 * c, 3), ("up", c), ("conv", c // 2, 3),

@@ -49,7 +49,7 @@ class PConvUNet(nn.Module):
         valid = (1 - hole_mask).expand_as(image)  # the model boundary: hole mask -> valid mask
         x, m = image, valid
         skips = [(x, m)]
-        for i, (conv, bn) in enumerate(zip(self.encoder, self.encoder_bn)):
+        for conv, bn in zip(self.encoder, self.encoder_bn):
             x, m = conv(x, m)
             x = bn(x)
             x = F.relu(x)

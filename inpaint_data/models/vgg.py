@@ -86,5 +86,6 @@ def load_vgg(weights: str | Path | None = None, random_weights: bool = False) ->
 
     hed = load_hed()  # raises WeightsError with instructions when not fetched
     model = VGG16Features("caffe_bgr")
-    model.load_state_dict({k: v for k, v in hed.state_dict().items() if k.startswith(("blocks.0.", "blocks.1.", "blocks.2."))})
+    backbone = ("blocks.0.", "blocks.1.", "blocks.2.")
+    model.load_state_dict({k: v for k, v in hed.state_dict().items() if k.startswith(backbone)})
     return model

@@ -44,7 +44,8 @@ def write_sample_images(folder: Path) -> list[Path]:
     return paths
 
 
-def curve_image(metrics_file: Path, keys: tuple[str, ...], title: str, width: int = 520, height: int = 260) -> np.ndarray:
+def curve_image(metrics_file: Path, keys: tuple[str, ...], title: str, width: int = 520,
+                height: int = 260) -> np.ndarray:
     """A line chart of metrics.jsonl columns (OpenCV drawing, BGR)."""
     lines = [json.loads(line) for line in metrics_file.read_text().splitlines()]
     img = np.full((height, width, 3), 255, np.uint8)
@@ -61,7 +62,8 @@ def curve_image(metrics_file: Path, keys: tuple[str, ...], title: str, width: in
         pts = np.array([(left + w * x / last, bottom - h * (v - lo) / span) for x, v in points], np.int32)
         if len(pts) > 1:
             cv2.polylines(img, [pts], False, colours[i % 4], 2, cv2.LINE_AA)
-        cv2.putText(img, name, (left + 10 + 130 * i, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.45, colours[i % 4], 1, cv2.LINE_AA)
+        cv2.putText(img, name, (left + 10 + 130 * i, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.45, colours[i % 4], 1,
+                    cv2.LINE_AA)
     cv2.line(img, (left, bottom), (left + w, bottom), (0, 0, 0), 1)
     cv2.putText(img, f"{title}: step 0..{last}, {lo:.3g}..{hi:.3g}", (left, height - 8), cv2.FONT_HERSHEY_SIMPLEX,
                 0.4, (0, 0, 0), 1, cv2.LINE_AA)
@@ -76,8 +78,8 @@ def run_demo(out: str | Path, say: Say, ray_address: str | None = None, quick: b
     frames, steps, count = (12, 6, 48) if quick else (40, 150, 240)
 
     videos = [str(sample_video("bikes.mp4")), str(sample_video("bigbuckbunny.mp4"))]
-    result, _ = run_video_masks(out / "video_masks", videos, VideoMaskSpec(max_frames=frames, resize=360, height=256,
-                                                                           width=256, per_pair=2), ray_address=ray_address)
+    video_spec = VideoMaskSpec(max_frames=frames, resize=360, height=256, width=256, per_pair=2)
+    result, _ = run_video_masks(out / "video_masks", videos, video_spec, ray_address=ray_address)
     say("video masks", f"{result.count} occlusion masks from bikes.mp4 and bigbuckbunny.mp4 -> {out / 'video_masks'}")
     stats, kept, ratios = mask_set_stats(out / "video_masks", keep=32)
     write_image(figures / "video_masks.png", rgb=False, image=contact_sheet(kept, columns=8, thumb=96))
@@ -124,7 +126,8 @@ def run_demo(out: str | Path, say: Say, ray_address: str | None = None, quick: b
         keys = ("loss", "l1_fine") if model == "deepfillv2" else ("loss", "hole")
         metrics = out / "runs" / model / "metrics.jsonl"
         write_image(figures / f"curve_{model}.png", rgb=False, image=curve_image(metrics, keys, "training loss"))
-        write_image(figures / f"val_{model}.png", rgb=False, image=curve_image(metrics, ("val_hole_l1",), "validation hole L1"))
+        val_curve = curve_image(metrics, ("val_hole_l1",), "validation hole L1")
+        write_image(figures / f"val_{model}.png", rgb=False, image=val_curve)
 
     tables = {}
     for name, fill in (("telea", lambda im, h: baseline_fill(im, h, "telea")),
@@ -157,7 +160,8 @@ def _table(rows: list[dict]) -> str:
     head = "<tr><th>bin</th><th>group</th><th>n</th><th>L1 %</th><th>L2 %</th><th>PSNR</th><th>SSIM</th></tr>"
     body = "".join(
         f"<tr><td>{r['bin']}</td><td>{r['group']}</td><td>{r['count']}</td><td>{r['l1']:.2f}</td>"
-        f"<td>{r['l2']:.2f}</td><td>{r['psnr']:.2f}</td><td>{r['ssim']:.3f}</td></tr>" for r in rows if r["group"] == "all")
+        f"<td>{r['l2']:.2f}</td><td>{r['psnr']:.2f}</td><td>{r['ssim']:.3f}</td></tr>"
+        for r in rows if r["group"] == "all")
     return f"<table>{head}{body}</table>"
 
 
@@ -192,4 +196,4 @@ table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #bbb;paddi
 <div class="row"><img src="{f}/before.png" alt="before"><img src="{f}/after_deepfill.png" alt="after, DeepFill v2">
 <img src="{f}/after_telea.png" alt="after, Telea"></div>
 </body></html>
-"""
+"""  # noqa: E501

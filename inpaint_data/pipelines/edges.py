@@ -142,8 +142,9 @@ def run_edges(
         raise FileNotFoundError(f"no images found in {inputs}")
     listing = (plan.source or "\n".join(f"{path}\t{key}" for path, key in plan.items) for plan in plans)
     job = {"name": "edges", "format": fmt, "inputs": listing_identity(listing),
-           "shard_size": shard_size, **{k: v for k, v in asdict(spec).items() if k not in ("device", "threads", "batch_size")}}
-    resources = {"num_cpus": spec.threads, "num_gpus": gpus_per_worker} if gpus_per_worker else {"num_cpus": spec.threads}
+           "shard_size": shard_size,
+           **{k: v for k, v in asdict(spec).items() if k not in ("device", "threads", "batch_size")}}
+    resources = {"num_cpus": spec.threads, **({"num_gpus": gpus_per_worker} if gpus_per_worker else {})}
     result = run_sharded_job(out_dir, job, plans, partial(edge_samples, spec=spec), prefix=PREFIX, workers=workers,
                              command=command, on_shard=on_shard, ray_address=ray_address, resources=resources)
     return result, len(plans)

@@ -95,7 +95,8 @@ def _video_seed(path: str) -> int:
     return int.from_bytes(hashlib.sha1(path.encode()).digest()[:4], "little")
 
 
-def _augmented(raw: np.ndarray, spec: VideoMaskSpec, vid: str, vseed: int, frame: int, pair: int) -> Iterator[Sample | Skipped]:
+def _augmented(raw: np.ndarray, spec: VideoMaskSpec, vid: str, vseed: int, frame: int,
+               pair: int) -> Iterator[Sample | Skipped]:
     for k in range(spec.per_pair):
         rng = np.random.default_rng([spec.seed, vseed, frame, k])
         draw = partial(lambda h, w, r: augment_video_mask(raw, h, w, r))
@@ -103,7 +104,8 @@ def _augmented(raw: np.ndarray, spec: VideoMaskSpec, vid: str, vseed: int, frame
         target_bin, border = nvidia_cell(pair * spec.per_pair + k) if spec.balance else (None, None)
         hole_range = bin_range(target_bin) if spec.balance else spec.hole_range or (MIN_HOLE_RATIO, 1.0)
         try:
-            mask, info = fit_hole_ratio(draw, spec.height, spec.width, rng, hole_range, border=border, dilate=spec.dilate)
+            mask, info = fit_hole_ratio(draw, spec.height, spec.width, rng, hole_range, border=border,
+                                        dilate=spec.dilate)
         except ValueError:
             yield Skipped("out_of_range")
             continue

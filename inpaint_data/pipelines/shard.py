@@ -144,7 +144,8 @@ def run_shard_images(
     edges = edge_index(edges_dir) if edges_dir else {}
     splits: dict[str, list] = {"train": [], "val": []}
     for path, key in images:
-        splits["val" if in_validation(key, val_fraction, spec.seed) else "train"].append((path, key, edges.get(key, "")))
+        split = "val" if in_validation(key, val_fraction, spec.seed) else "train"
+        splits[split].append((path, key, edges.get(key, "")))
     root = Path(out_dir)
     if val_fraction > 0 and root.is_dir() and any(p.name not in ("train", "val") for p in root.iterdir()):
         raise ManifestMismatch(f"{root} is not empty and is not an inpaint-data shard folder; "

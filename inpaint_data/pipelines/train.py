@@ -26,6 +26,7 @@ from ..datasets.torch import MaskSource, PairSpec, ShardedTrainingDataset, colla
 from ..errors import InputError
 from ..fileio import atomic_write_bytes, dumps_json
 from ..metrics import l1, psnr, ssim
+from ..models.exported import EXPORT_FORMAT
 from ..models.files import load_pt, save_pt
 from .train_steps import DEFAULTS, build_trainee, model_config, unwrap
 
@@ -256,7 +257,8 @@ def train_loop(cfg: dict) -> None:
     if state is not None:
         trainee.load(state)
         step, best = state["step"], state.get("best_val_l1", float("inf"))
-        torch.set_rng_state(state["torch_rng"][ctx.rank] if ctx.rank < len(state["torch_rng"]) else state["torch_rng"][0])
+        rng_states = state["torch_rng"]
+        torch.set_rng_state(rng_states[ctx.rank] if ctx.rank < len(rng_states) else rng_states[0])
     elif cfg["init"]:
         trainee.load({"generator": init_weights(cfg["init"])}, optimizers=False)
     dataset = ShardedTrainingDataset(cfg["data"], _pair_spec(cfg, cfg["seed"]), ctx.rank, ctx.world)
@@ -442,19 +444,7 @@ def export_model(run_dir: str | Path, out_path: str | Path, which: str = "best")
     else:
         latest = latest_state(run)
         state, config, step = latest["generator"], latest["model_config"], latest["step"]
-    exported = {"format": "inpaint-data-model", "version": __version__, "model_config": config, "step": step,
+    exported = {"format": EXPORT_FORMAT, "version": __version__, "model_config": config, "step": step,
                 "state_dict": state}
     save_pt(exported, Path(out_path))
     return {"model_config": config, "step": step}
-
-
-def load_model(path: str | Path, device: str = "cpu") -> tuple[torch.nn.Module, dict]:
-    """An exported model in eval mode, and its config."""
-    from .train_steps import build_generator
-
-    exported = load_pt(path, "model")
-    if not isinstance(exported, dict) or exported.get("format") != "inpaint-data-model":
-        raise InputError(f"{path} is not a model exported by `inpaint-data export`")
-    model = build_generator(exported["model_config"])
-    model.load_state_dict(exported["state_dict"])
-    return model.to(device).eval(), exported["model_config"]

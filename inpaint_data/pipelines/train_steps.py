@@ -11,9 +11,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..models.deepfill import Discriminator, Generator, composite
+from ..models.deepfill import Discriminator, composite
+from ..models.exported import build_generator
 from ..models.losses import PConvLoss, deepfill_g_loss, hinge_d_loss
-from ..models.pconv import PConvUNet
 from ..models.vgg import load_vgg
 
 DTYPES = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
@@ -120,12 +120,6 @@ def model_config(cfg: dict) -> dict:
     if cfg["model"] == "pconv":
         return {"model": "pconv", "layers": cfg["layers"], "width": cfg["width"]}
     return {"model": "deepfillv2", "cnum": cfg["cnum"], "sketch": cfg["sketch"]}
-
-
-def build_generator(mc: dict) -> nn.Module:
-    if mc["model"] == "pconv":
-        return PConvUNet(layers=mc["layers"], width=mc["width"])
-    return Generator(cnum=mc["cnum"], sketch=mc["sketch"])
 
 
 def build_trainee(cfg: dict, device: torch.device, wrap=lambda m: m) -> Trainee:

@@ -52,7 +52,8 @@ def test_folder_of_another_job_is_refused_untouched(ray_session, tmp_path):
     first = _invoke("masks", "--free-form", "--style", "box", "--count", "20", "--size", "64", "--out", str(out))
     assert first.exit_code == 0 and "20 masks" in first.output
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    result = CliRunner().invoke(main, ["masks", "--free-form", "--style", "box", "--count", "30", "--size", "64", "--out", str(out)])
+    args = ["masks", "--free-form", "--style", "box", "--count", "30", "--size", "64", "--out", str(out)]
+    result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
     assert "different job" in result.output and "count" in result.output
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
@@ -65,7 +66,8 @@ def _shards_done(out: Path) -> int:
 
 
 def test_killed_job_resumes_to_the_same_bytes(ray_session, tmp_path):
-    args = ["masks", "--free-form", "--style", "box", "--count", "6000", "--size", "256", "--shard-size", "200", "--workers", "1"]
+    args = ["masks", "--free-form", "--style", "box", "--count", "6000", "--size", "256", "--shard-size", "200",
+            "--workers", "1"]
     reference = tmp_path / "ref"
     assert _invoke(*args, "--out", str(reference)).exit_code == 0
 

@@ -26,7 +26,8 @@ def test_gray_png_rejects_other_arrays():
 
 def test_sample_members_round_trip():
     rng = np.random.default_rng(1)
-    sample = Sample(key="k_1", image=rng.integers(0, 256, (5, 6, 3), dtype=np.uint8), mask=np.full((5, 6), 255, np.uint8),
+    sample = Sample(key="k_1", image=rng.integers(0, 256, (5, 6, 3), dtype=np.uint8),
+                    mask=np.full((5, 6), 255, np.uint8),
                     meta={"a": 1})
     members = encode_sample(sample)
     assert list(members) == ["png", "mask.png", "json"]

@@ -70,7 +70,8 @@ def test_parquet_columns_are_plain_bytes_and_scalars(tmp_path):
     _write(tmp_path, "parquet", _samples(3))
     table = pq.read_table(shard_path(tmp_path, "data", 0, "parquet"))
     assert table.num_rows == 3
-    assert {"key", "image", "image_format", "mask", "edge", "meta", "hole_ratio", "source", "index"} <= set(table.column_names)
+    columns = {"key", "image", "image_format", "mask", "edge", "meta", "hole_ratio", "source", "index"}
+    assert columns <= set(table.column_names)
     assert "nested" not in table.column_names  # only scalars become columns; all of meta stays in `meta`
     assert table.schema.field("mask").type == "binary"
     assert json.loads(table.column("meta")[1].as_py())["nested"] == {"a": [1, 2]}

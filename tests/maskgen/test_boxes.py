@@ -10,6 +10,7 @@ def _extent(mask):
     return ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
 
 
+@pytest.mark.slow
 def test_deepfill_box_at_256_is_96_to_128_px_and_symmetric():
     heights, widths = set(), set()
     for i in range(3000):
@@ -50,7 +51,8 @@ def test_same_rng_same_mask():
     assert np.array_equal(a, b)
 
 
-@pytest.mark.parametrize("size,count", [((0.6, 0.5), (1, 1)), ((0, 0.5), (1, 1)), ((0.5, 1.2), (1, 1)), ((0.5, 0.5), (0, 2))])
+@pytest.mark.parametrize("size,count",
+                         [((0.6, 0.5), (1, 1)), ((0, 0.5), (1, 1)), ((0.5, 1.2), (1, 1)), ((0.5, 0.5), (0, 2))])
 def test_bad_box_options_raise(size, count):
     with pytest.raises(ValueError):
         box_mask(64, 64, np.random.default_rng(0), size=size, count=count)

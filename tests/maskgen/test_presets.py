@@ -16,7 +16,8 @@ def test_lama_presets_never_exceed_half_the_image(name):
 
 def test_lama_boxes_respect_margin_and_side_bounds():
     for i in range(300):
-        mask = lama_boxes(256, 256, np.random.default_rng(i), margin=10, min_size=30, max_size=150, min_times=1, max_times=1)
+        mask = lama_boxes(256, 256, np.random.default_rng(i), margin=10, min_size=30, max_size=150, min_times=1,
+                          max_times=1)
         ys, xs = np.nonzero(mask)
         assert ys.min() >= 10 and xs.min() >= 10 and ys.max() < 246 and xs.max() < 246
         assert 30 <= ys.max() - ys.min() + 1 <= 150 and 30 <= xs.max() - xs.min() + 1 <= 150

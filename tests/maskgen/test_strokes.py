@@ -11,6 +11,7 @@ def _ratios(fn, size, n=5000):
     return np.array([(fn(size, size, np.random.default_rng([0, i])) > 0).mean() for i in range(n)])
 
 
+@pytest.mark.slow
 # docs/references.md, section 2: the official generators measured over 5,000 masks
 @pytest.mark.parametrize(
     "fn,size,mean,sd",
@@ -26,6 +27,7 @@ def test_hole_ratio_matches_the_official_generator(fn, size, mean, sd):
     assert abs(r.std() - sd) <= 0.01
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size,mean", [(256, 0.305), (512, 0.266)])
 def test_pconv_keras_hole_ratio_matches(size, mean):
     assert abs(_ratios(pconv_keras_mask, size).mean() - mean) <= 0.01

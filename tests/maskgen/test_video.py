@@ -1,6 +1,7 @@
 import cv2
 import numpy as np
 import pytest
+from videos import MovingSquare
 
 from inpaint_data.maskgen.augment import augment_video_mask
 from inpaint_data.maskgen.video import (
@@ -12,7 +13,6 @@ from inpaint_data.maskgen.video import (
     remove_small_holes,
     unreliable,
 )
-from videos import MovingSquare
 
 
 def _near(mask, px):

@@ -69,6 +69,7 @@ def test_flow_picture_is_white_where_nothing_moves():
     assert picture[0, :, 0, 0].min() < 0.5
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size,cnum", [((256, 256), 48), ((512, 512), 8), ((256, 384), 16)])
 def test_forward_backward_without_nan_and_composite_keeps_known_pixels(size, cnum):
     torch.manual_seed(0)
@@ -103,6 +104,7 @@ def test_hinge_losses_follow_the_released_code():
     assert terms["gan"].item() == pytest.approx(0.75) and total.item() == pytest.approx(0.75 + 0 + 1)
 
 
+@pytest.mark.slow
 def test_overfits_one_image_in_300_steps():
     torch.manual_seed(0)
     from skimage import data

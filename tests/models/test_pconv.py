@@ -50,6 +50,7 @@ def test_partial_conv_counts_exactly_under_bf16_autocast():
     assert torch.allclose(y.float(), y32, rtol=0.05, atol=0.05)
 
 
+@pytest.mark.slow
 def test_paper_model_has_32_859_732_parameters_and_survives_extreme_masks():
     model = PConvUNet(layers=8).eval()
     assert sum(p.numel() for p in model.parameters() if p.requires_grad) == 32_859_732
@@ -176,6 +177,7 @@ def test_hed_backbone_is_the_fallback():
     assert all(not p.requires_grad for p in vgg.parameters())
 
 
+@pytest.mark.slow
 def test_overfits_one_image_in_300_steps():
     torch.manual_seed(0)
     from skimage import data

@@ -2,12 +2,12 @@
 import cv2
 import pytest
 from click.testing import CliRunner
+from videos import MovingSquare
 
 from inpaint_data.cli.main import main
 from inpaint_data.datasets.readers import iter_records, read_samples
 from inpaint_data.datasets.samples import sample_video
 from inpaint_data.pipelines.masks_video import VideoMaskSpec, run_video_masks
-from videos import MovingSquare
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,14 @@ import numpy as np
 import pytest
 import torch
 
+from inpaint_data.models.exported import load_model
 from inpaint_data.pipelines.shard import ShardSpec, run_shard_images
-from inpaint_data.pipelines.train import TrainConfig, export_model, latest_state, load_model, run_training
+from inpaint_data.pipelines.train import (
+    TrainConfig,
+    export_model,
+    latest_state,
+    run_training,
+)
 from inpaint_data.pipelines.train_steps import build_trainee
 
 

@@ -10,10 +10,9 @@ from inpaint_data.datasets.torch import (
     PairSpec,
     ShardedTrainingDataset,
     collate,
-    ray_batch_to_torch,
-    ray_training_dataset,
 )
 from inpaint_data.pipelines.masks_synth import FreeFormSpec, run_free_form_masks
+from inpaint_data.pipelines.ray_data import ray_batch_to_torch, ray_training_dataset
 from inpaint_data.pipelines.shard import ShardSpec, run_shard_images
 
 
@@ -24,7 +23,8 @@ def photos(tmp_path_factory):
     rng = np.random.default_rng(0)
     for i in range(12):
         h, w = int(rng.integers(64, 120)), int(rng.integers(64, 120))
-        smooth = cv2.resize(rng.integers(0, 256, (h // 4, w // 4, 3), dtype=np.uint8), (w, h), interpolation=cv2.INTER_CUBIC)
+        coarse = rng.integers(0, 256, (h // 4, w // 4, 3), dtype=np.uint8)
+        smooth = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC)
         cv2.imwrite(str(root / f"p{i:02d}.png"), smooth)
     cv2.imwrite(str(root / "gray.png"), rng.integers(0, 256, (70, 80), dtype=np.uint8))
     cv2.imwrite(str(root / "rgba.png"), rng.integers(0, 256, (70, 80, 4), dtype=np.uint8))
@@ -110,7 +110,8 @@ def test_pytorch_and_ray_data_paths_give_the_same_batches(shards, fmt):
         assert torch.equal(a["image"], b["image"]) and torch.equal(a["mask"], b["mask"])
     other = ShardedTrainingDataset(str(out / fmt), spec)
     other.set_epoch(4)
-    assert not torch.equal(next(iter(DataLoader(other, batch_size=4, collate_fn=collate)))["mask"], torch_batches[0]["mask"])
+    other_batch = next(iter(DataLoader(other, batch_size=4, collate_fn=collate)))
+    assert not torch.equal(other_batch["mask"], torch_batches[0]["mask"])
 
 
 def test_masks_from_mask_shards_and_sketches_inside_holes(ray_session, photos, tmp_path):

@@ -8,6 +8,7 @@ import sys
 import time
 from itertools import islice
 
+import pytest
 from safety_helpers import invoke
 
 from inpaint_data.datasets.readers import shard_paths
@@ -40,6 +41,7 @@ def _rss_mb(pid: int) -> float:
         return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
 
 
+@pytest.mark.slow
 def test_ten_billion_masks_start_at_once_in_bounded_memory(tmp_path):
     """The driver of `--count 10**10 --shard-size 1` writes its first shard within seconds (Ray's
     start included) and stays under 200 MB while it runs; then it is killed."""

@@ -6,6 +6,10 @@ import os
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.slow  # each test starts its own Ray in a subprocess
+
 LOCAL_RAY = """
 import os, subprocess, sys
 from inpaint_data.pipelines.ray_runtime import _token_auth_on, init_ray

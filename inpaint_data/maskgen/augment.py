@@ -20,14 +20,19 @@ def dilate_to_ratio(mask: np.ndarray, target: float, margin: int = 0) -> tuple[n
     if not holes.any():
         return None
     dist = cv2.distanceTransform((~holes).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    # OpenCV's exact transform differs from call to call in the last bits (~1e-6 px, seen with
+    # OpenCV 5.0), which moves pixels at the threshold. Squared distances to the nearest hole
+    # pixel are integers, so rounding them gives exact, repeatable values.
+    squared = np.rint(np.square(dist, dtype=np.float64))
     if margin:
-        dist[:margin], dist[h - margin :], dist[:, :margin], dist[:, w - margin :] = np.inf, np.inf, np.inf, np.inf
+        squared[:margin], squared[h - margin :] = np.inf, np.inf
+        squared[:, :margin], squared[:, w - margin :] = np.inf, np.inf
     needed = math.ceil(target * h * w)
-    flat = dist.ravel()
+    flat = squared.ravel()
     if needed <= 0 or needed > np.count_nonzero(np.isfinite(flat)):
         return None
-    radius = float(np.partition(flat, needed - 1)[needed - 1])
-    return np.where(dist <= radius, np.uint8(255), np.uint8(0)), radius
+    limit = float(np.partition(flat, needed - 1)[needed - 1])
+    return np.where(squared <= limit, np.uint8(255), np.uint8(0)), math.sqrt(limit)
 
 
 def augment_video_mask(

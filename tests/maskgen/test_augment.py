@@ -68,3 +68,22 @@ def test_unreachable_range_fails_clearly():
         fit_hole_ratio(small_box, 64, 64, np.random.default_rng(0), (0.4, 0.5))
     with pytest.raises(ValueError, match="allows at most 0.5"):
         fit_hole_ratio(small_box, 64, 64, np.random.default_rng(0), (0.5, 0.6), max_ratio=0.5)
+
+
+def test_dilation_is_repeatable_whatever_opencv_threads():
+    """OpenCV 5's exact distance transform differs between calls in the last bits; the grown
+    masks must not (same seed, same bytes)."""
+    import cv2
+
+    from inpaint_data.pipelines.masks_synth import FreeFormSpec, free_form_sample
+
+    spec = FreeFormSpec(style="deepfill", height=256, width=256, balance="nvidia", dilate=True)
+    threads = cv2.getNumThreads()
+    runs = []
+    try:
+        for n in (1, 2, 1, 2):
+            cv2.setNumThreads(n)
+            runs.append([free_form_sample(spec, i).mask.tobytes() for i in range(120)])
+    finally:
+        cv2.setNumThreads(threads)
+    assert all(run == runs[0] for run in runs)

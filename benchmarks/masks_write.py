@@ -20,7 +20,7 @@ from functools import partial
 import numpy as np
 from PIL import Image, ImageDraw
 
-from inpaint_data.datasets.records import encode_gray_png
+from inpaint_data.datasets.codec import encode_gray_png
 from inpaint_data.datasets.writers import FORMATS
 from inpaint_data.maskgen.styles import STYLES
 from inpaint_data.pipelines.masks_synth import FreeFormSpec, free_form_sample, free_form_samples

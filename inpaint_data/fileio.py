@@ -7,10 +7,13 @@ cleaning up after a killed job deletes only what we made, never a user's `*.tmp*
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import shutil
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,18 +32,40 @@ def is_temp_name(name: str) -> bool:
     return bool(_TEMP_NAME.match(name))
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write `data` to `path` through a temporary sibling; the temporary is removed on any error."""
+def remove_path(path: Path) -> None:
+    """Remove a file or a folder tree, if there."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def replace_into(tmp: Path, final: Path) -> None:
+    """Move a finished temporary file or folder onto `final`, replacing what is there."""
+    if final.is_dir() and not final.is_symlink():
+        shutil.rmtree(final)  # os.replace cannot replace a folder
+    os.replace(tmp, final)
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | Path) -> Iterator[Path]:
+    """The one way we write a file or folder: yields a temporary sibling name to write, renamed
+    onto `path` when the block ends; on any error the temporary is removed and `path` untouched."""
     path = Path(path)
     tmp = temp_path(path)
     try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
+        yield tmp
+        replace_into(tmp, path)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        remove_path(tmp)
         raise
-    return path
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write `data` to `path` through a temporary sibling (see atomic_file)."""
+    with atomic_file(path) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
 
 
 def json_safe(obj: Any) -> Any:

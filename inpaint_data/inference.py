@@ -38,11 +38,13 @@ class ModelFiller:
         import torch
 
         from .models.exported import load_model
+        from .models.registry import model_entry
 
         self.model, self.config = load_model(path, device)
+        self.entry = model_entry(self.config["model"])
         self.device = torch.device(device)
-        self.multiple = 2 ** self.config["layers"] if self.config["model"] == "pconv" else 8
-        self.sketch = self.config.get("sketch", False)
+        self.multiple = self.entry.multiple(self.config)
+        self.sketch = bool(self.config.get("sketch"))
 
     def fill(self, image: np.ndarray, hole: np.ndarray, sketch: np.ndarray | None = None) -> np.ndarray:
         import torch
@@ -55,16 +57,13 @@ class ModelFiller:
         mode = "reflect" if ph < h and pw < w else "replicate"
         x = F.pad(x, (0, pw, 0, ph), mode=mode)
         m = F.pad(m, (0, pw, 0, ph), value=0.0)
+        s = None
+        if self.sketch:
+            s = torch.zeros_like(m) if sketch is None else F.pad(
+                torch.from_numpy((sketch > 0).astype(np.float32))[None, None].to(self.device), (0, pw, 0, ph))
+            s = s * m
         with torch.no_grad():
-            if self.config["model"] == "pconv":
-                out = self.model(x, m)
-            else:
-                s = None
-                if self.sketch:
-                    s = torch.zeros_like(m) if sketch is None else F.pad(
-                        torch.from_numpy((sketch > 0).astype(np.float32))[None, None].to(self.device), (0, pw, 0, ph))
-                    s = s * m
-                out = self.model(x, m, s)[1]
+            out = self.entry.predict(self.model, x, m, s)
         out = out[0, :, :h, :w].clamp(-1, 1)
         filled = ((out + 1) * 127.5).round().byte().permute(1, 2, 0).cpu().numpy()
         return composite_uint8(filled, image, hole)

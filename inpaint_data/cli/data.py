@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from ..datasets.images import MAX_PIXELS
-from ..datasets.manifest import ManifestMismatch
-from ..datasets.writers import FORMATS
 from ..maskgen.styles import STYLES
-from .report import print_summary, shard_progress
+from .jobs import job_options, run_job_command
 
 
 @click.command()
@@ -28,9 +24,7 @@ from .report import print_summary, shard_progress
               help="An `inpaint-data edges` output: edge maps joined by key, resized and cropped with the image.")
 @click.option("--val-fraction", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True,
               help="Share of images (chosen by key hash and seed) written to OUT/val.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="webdataset", show_default=True)
-@click.option("--shard-size", type=click.IntRange(min=1), default=1000, show_default=True)
-@click.option("--workers", type=click.IntRange(min=1), default=None)
+@job_options(shard_size=1000, unit="images")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--max-pixels", type=click.IntRange(min=1), default=MAX_PIXELS, show_default=True,
               help="Skip (and record) images whose header claims more pixels than this.")
@@ -47,19 +41,14 @@ def shard(ctx, inputs, out_dir, size, crop, ext, quality, edges_dir, val_fractio
     from ..pipelines.shard import ShardSpec, run_shard_images
 
     spec = ShardSpec(size=size or None, crop=crop, ext=ext, quality=quality, seed=seed, max_pixels=max_pixels)
-    with shard_progress(None, "shard") as on_shard:
+    def run(options):
         try:
-            results = run_shard_images(out_dir, list(inputs), spec, fmt=fmt, shard_size=shard_size,
-                                       edges_dir=edges_dir, val_fraction=val_fraction, workers=workers,
-                                       command=" ".join(["inpaint-data", *sys.argv[1:]]), on_shard=on_shard,
-                                       ray_address=ctx.obj.get("ray_address"))
-        except ManifestMismatch as e:
-            raise click.UsageError(str(e)) from None
+            return run_shard_images(out_dir, list(inputs), spec, edges_dir=edges_dir, val_fraction=val_fraction,
+                                    options=options)
         except FileNotFoundError as e:
             raise click.BadParameter(str(e), param_hint="IMAGES") from None
-    for name, result in results.items():
-        click.echo(f"[{name}] ", nl=False)
-        print_summary(result, "images")
+
+    run_job_command(ctx, run, "images", unit="shard", fmt=fmt, shard_size=shard_size, workers=workers)
 
 
 @click.command()
@@ -75,29 +64,12 @@ def shard(ctx, inputs, out_dir, size, crop, ext, quality, edges_dir, val_fractio
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), default="preview.png", show_default=True)
 def preview(path, size, mask_style, mask_dir, sketch, count, seed, epoch, out_file):
     """A grid PNG of training samples as the trainer sees them: masked image | mask | sketch."""
-    import itertools
-
-    import numpy as np
-
     from ..datasets.images import write_image
-    from ..datasets.torch import MaskSource, PairSpec, ShardedTrainingDataset
+    from ..pipelines.preview import pair_spec, preview_grid
 
-    masks = MaskSource(path=mask_dir) if mask_dir else MaskSource(style=mask_style)
-    dataset = ShardedTrainingDataset(path, PairSpec(size=size, masks=masks, sketch=sketch, seed=seed))
-    dataset.set_epoch(epoch)
     try:
-        samples = list(itertools.islice(iter(dataset), count))
+        grid, shown = preview_grid(path, pair_spec(size, mask_style, mask_dir, sketch, seed), count, epoch)
     except ValueError as e:
         raise click.UsageError(str(e)) from None
-    rows = []
-    for s in samples:
-        image = ((s["image"].transpose(1, 2, 0) + 1) * 127.5).round().astype(np.uint8)
-        hole = s["mask"][0] > 0
-        masked = image.copy()
-        masked[hole] = (255, 255, 255)
-        tiles = [masked, np.repeat((hole * 255).astype(np.uint8)[..., None], 3, 2)]
-        if "sketch" in s:
-            tiles.append(np.repeat((s["sketch"][0] * 255).astype(np.uint8)[..., None], 3, 2))
-        rows.append(np.hstack([np.pad(t, ((2, 2), (2, 2), (0, 0)), constant_values=128) for t in tiles]))
-    write_image(out_file, np.vstack(rows))
-    click.echo(f"wrote {out_file} ({len(samples)} samples)")
+    write_image(out_file, grid)
+    click.echo(f"wrote {out_file} ({shown} samples)")

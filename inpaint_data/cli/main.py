@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
-from .. import __version__
 from ..errors import InputError, first_line
-from .data import preview, shard
-from .demo import demo
-from .edges import edges, weights
-from .evaluate import evaluate_command, inpaint
-from .masks import masks
-from .train import export, train
+
+#: name -> (module, attribute, one-line help). Commands are imported when chosen, so `--help`
+#: and a typo answer at once, without numpy, OpenCV, torch or Ray.
+COMMANDS = {
+    "demo": ("demo", "demo", "Run the whole toolkit on the embedded sample data, ending in report.html."),
+    "masks": ("masks", "masks", "Make a mask data set: free-form styles or occlusions from video."),
+    "edges": ("edges", "edges", "HED or Canny edge maps for DeepFill v2's sketch channel."),
+    "weights": ("edges", "weights", "Pretrained weights: fetch them into the cache."),
+    "shard": ("data", "shard", "Images into training shards (train/val), joined with edge maps."),
+    "preview": ("data", "preview", "A grid PNG of training samples as the trainer sees them."),
+    "train": ("train", "train", "Train PConv-UNet or DeepFill v2 on Ray Train."),
+    "export": ("train", "export", "An inference checkpoint from a training run."),
+    "eval": ("evaluate", "evaluate_command", "Per hole-ratio bin L1, L2, PSNR and SSIM of a model or baseline."),
+    "inpaint": ("evaluate", "inpaint", "Fill the holes of images of any size with a model or baseline."),
+}
 
 
 def one_line(error: BaseException) -> str:
@@ -23,8 +33,22 @@ def one_line(error: BaseException) -> str:
 
 
 class CommandGroup(click.Group):
-    """Our errors about the user's input, and OS errors (a read-only or full disk, a missing
-    folder), end a command with one line and exit status 1, never a traceback."""
+    """Commands loaded when chosen (see COMMANDS). Our errors about the user's input, and OS
+    errors (a read-only or full disk, a missing folder), end a command with one line and exit
+    status 1, never a traceback."""
+
+    def list_commands(self, ctx):
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, name):
+        if name not in COMMANDS:
+            return None
+        module, attribute, _ = COMMANDS[name]
+        return getattr(importlib.import_module(f"{__package__}.{module}"), attribute)
+
+    def format_commands(self, ctx, formatter):
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, COMMANDS[name][2]) for name in self.list_commands(ctx)])
 
     def invoke(self, ctx):
         try:
@@ -34,7 +58,7 @@ class CommandGroup(click.Group):
 
 
 @click.group(cls=CommandGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, prog_name="inpaint-data")
+@click.version_option(package_name="inpaint-data", prog_name="inpaint-data")
 @click.option(
     "--ray-address",
     envvar="RAY_ADDRESS",
@@ -48,15 +72,3 @@ def main(ctx: click.Context, ray_address: str | None) -> None:
     """Make training data for image inpainting: masks, edges and shards, on Ray."""
     ctx.ensure_object(dict)
     ctx.obj["ray_address"] = ray_address
-
-
-main.add_command(demo)
-main.add_command(masks)
-main.add_command(edges)
-main.add_command(weights)
-main.add_command(shard)
-main.add_command(preview)
-main.add_command(train)
-main.add_command(export)
-main.add_command(evaluate_command)
-main.add_command(inpaint)

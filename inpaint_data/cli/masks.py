@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
-from ..datasets.manifest import ManifestMismatch
-from ..datasets.writers import FORMATS
 from ..maskgen.styles import MIXED, STYLES, parse_mix
+from .jobs import job_options, run_job_command
 from .masks_video import video_options
 from .params import MAX_COUNT, RangeType, SizeType
-from .report import print_summary, shard_progress
 
 STYLE_HELP = "\n".join(f"  {name}: {s.about}" for name, s in STYLES.items())
 
@@ -31,14 +27,9 @@ STYLE_HELP = "\n".join(f"  {name}: {s.about}" for name, s in STYLES.items())
               help="Mask size: 512 or WIDTHxHEIGHT (at least 32 px a side).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Output folder (required); re-running the same command there resumes.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="webdataset", show_default=True,
-              help="files: a folder per shard; webdataset: tar shards; parquet: one row per mask.")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Mask i is drawn from numpy default_rng([seed, i]).")
-@click.option("--shard-size", type=click.IntRange(min=1), default=1000, show_default=True,
-              help="Masks per shard (one Ray task each).")
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Shards written at once. Default: the cluster's CPUs.")
+@job_options(shard_size=1000, unit="masks")
 @click.option("--hole-range", type=RangeType(float, 0.0, 1.0), default=None,
               help="Keep only masks with LO < hole ratio <= HI (redrawn until inside).")
 @click.option("--balance", type=click.Choice(["nvidia"]), default=None,
@@ -75,12 +66,10 @@ def masks(ctx, free_form, videos, style, mix, count, size, out_dir, fmt, seed, s
     if balance and hole_range:
         raise click.UsageError("use either --balance or --hole-range, not both")
     dilate = bool(balance) if dilate is None else dilate
-    command = " ".join(["inpaint-data", *sys.argv[1:]])
     if videos:
         from .masks_video import run_video_command
 
-        run_video_command(ctx, list(videos), size, out_dir, fmt, seed, workers, hole_range, balance, dilate,
-                          command, **video)
+        run_video_command(ctx, list(videos), size, out_dir, fmt, seed, workers, hole_range, balance, dilate, **video)
         return
     if box_size[0] <= 0:
         raise click.BadParameter("the box side must be above 0", param_hint="--box-size")
@@ -106,16 +95,8 @@ def masks(ctx, free_form, videos, style, mix, count, size, out_dir, fmt, seed, s
         raise click.UsageError(str(e)) from None
     if balance and count % 12:
         click.echo(f"note: {count} is not divisible by 12; the first cells get one mask more", err=True)
-    with shard_progress(count, "mask") as on_shard:
-        try:
-            result = run_free_form_masks(
-                out_dir, spec, count=count, fmt=fmt, shard_size=shard_size, workers=workers,
-                command=command, on_shard=on_shard,
-                ray_address=ctx.obj.get("ray_address"),
-            )
-        except ManifestMismatch as e:
-            raise click.UsageError(str(e)) from None
-    print_summary(result, "masks")
+    run_job_command(ctx, lambda options: run_free_form_masks(out_dir, spec, count=count, options=options), "masks",
+                    unit="mask", total=count, fmt=fmt, shard_size=shard_size, workers=workers)
 
 
 @masks.command("stats")
@@ -146,5 +127,5 @@ def stats(path, sheet_count, out_dir):
     target = Path(out_dir or path)
     target.mkdir(parents=True, exist_ok=True)
     for name, image in (("_contact_sheet.png", contact_sheet(kept)), ("_histogram.png", histogram_image(ratios))):
-        write_image(target / name, image, rgb=False)
+        write_image(target / name, image)
         click.echo(f"wrote {target / name}")

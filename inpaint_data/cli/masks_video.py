@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import functools
-
 import click
 
-from ..datasets.manifest import ManifestMismatch
 from ..maskgen.video import DIS_PRESETS, FLOW_METHODS
+from .jobs import run_job_command
 from .params import RangeType
-from .report import print_summary, shard_progress
 
 _OPTIONS = [
     click.option("--flow", type=click.Choice(FLOW_METHODS), default="dis", show_default=True,
@@ -54,7 +51,7 @@ def video_options(fn):
     return fn
 
 
-def run_video_command(ctx, videos, size, out_dir, fmt, seed, workers, hole_range, balance, dilate, command, *,
+def run_video_command(ctx, videos, size, out_dir, fmt, seed, workers, hole_range, balance, dilate, *,
                       flow, flow_preset, stride, max_frames, resize, augment, per_pair, chunk_frames,
                       consistency, motion_boundary, reliability_sigma, reliability_threshold, min_component,
                       off_frame, cut_threshold, dedupe_iou):
@@ -80,11 +77,5 @@ def run_video_command(ctx, videos, size, out_dir, fmt, seed, workers, hole_range
         height=size[0], width=size[1], seed=seed, hole_range=hole_range, balance=balance, dilate=dilate,
     )
     click.echo(f"{len(found)} videos", err=True)
-    progress = functools.partial(shard_progress, unit="frame")
-    with progress(None) as on_shard:
-        try:
-            result, _ = run_video_masks(out_dir, found, spec, fmt=fmt, workers=workers, command=command,
-                                        on_shard=on_shard, ray_address=ctx.obj.get("ray_address"))
-        except ManifestMismatch as e:
-            raise click.UsageError(str(e)) from None
-    print_summary(result, "masks")
+    run_job_command(ctx, lambda options: run_video_masks(out_dir, found, spec, options=options), "masks",
+                    unit="chunk", fmt=fmt, workers=workers)

@@ -11,6 +11,8 @@ import click
 
 from ..errors import first_line
 from ..maskgen.styles import STYLES
+from ..models.registry import MODELS
+from ..pipelines.train_config import default_help
 
 
 def _load_config_file(path: str) -> dict:
@@ -31,7 +33,7 @@ def _load_config_file(path: str) -> dict:
 
 
 @click.command()
-@click.argument("model", type=click.Choice(["pconv", "deepfillv2"]))
+@click.argument("model", type=click.Choice(list(MODELS)))
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), default=None,
               help="YAML or JSON file of these options (underscores for dashes); options given here win.")
 @click.option("--data", type=click.Path(exists=True, file_okay=False), help="Image shards (`inpaint-data shard`).")
@@ -39,12 +41,13 @@ def _load_config_file(path: str) -> dict:
 @click.option("--masks", type=click.Path(exists=True, file_okay=False), help="Mask shards to pair with the images.")
 @click.option("--mask-style", type=click.Choice(sorted(STYLES)), help="Else: masks drawn per sample [deepfill-train].")
 @click.option("--sketch/--no-sketch", default=None, help="deepfillv2: the sketch channel (needs edges in the shards).")
-@click.option("--size", type=int, help="Training size [pconv 512, deepfillv2 256].")
-@click.option("--batch-size", type=int, help="Per worker [pconv 6, deepfillv2 16].")
+@click.option("--size", type=int, help=f"Training size {default_help('size')}.")
+@click.option("--batch-size", type=int, help=f"Per worker {default_help('batch_size')}.")
 @click.option("--steps", type=click.IntRange(min=1), help="Optimiser steps in all (or --epochs).")
 @click.option("--epochs", type=click.IntRange(min=1))
-@click.option("--lr", type=float, help="[pconv 2e-4 (5e-5 with --finetune), deepfillv2 1e-4]")
-@click.option("--betas", type=str, help="Adam betas B1,B2 [pconv 0.9,0.999; deepfillv2 0.5,0.999]")
+@click.option("--lr", type=float,
+              help=f"Adam learning rate {default_help('lr')}; with --finetune {default_help('finetune_lr')}.")
+@click.option("--betas", type=str, help=f"Adam betas B1,B2 {default_help('betas')}.")
 @click.option("--workers", type=int, help="Ray Train workers (DDP); 0 runs in this process [1].")
 @click.option("--gpus-per-worker", type=float, help="[0]")
 @click.option("--cpus-per-worker", type=float, help="[fits the workers on the cluster's CPUs]")
@@ -52,10 +55,10 @@ def _load_config_file(path: str) -> dict:
 @click.option("--seed", type=int)
 @click.option("--finetune/--no-finetune", default=None, help="pconv: stage 2, encoder BN frozen, lr 5e-5.")
 @click.option("--init", type=click.Path(exists=True, dir_okay=False), help="Start from these weights (fine-tuning).")
-@click.option("--width", type=int, help="pconv channel width [64].")
+@click.option("--width", type=int, help=f"pconv channel width {default_help('width')}.")
 @click.option("--layers", type=int, help="pconv levels [8 at 512, 7 at 256].")
-@click.option("--cnum", type=int, help="deepfillv2 generator width [48].")
-@click.option("--dcnum", type=int, help="deepfillv2 discriminator width [64].")
+@click.option("--cnum", type=int, help=f"deepfillv2 generator width {default_help('cnum')}.")
+@click.option("--dcnum", type=int, help=f"deepfillv2 discriminator width {default_help('dcnum')}.")
 @click.option("--keep", type=int, help="Checkpoints kept [3].")
 @click.option("--log-every", type=int)
 @click.option("--val-every", type=int)
@@ -68,7 +71,8 @@ def _load_config_file(path: str) -> dict:
 @click.option("--out", type=click.Path(file_okay=False), help="Run folder; the same command again resumes.")
 @click.pass_context
 def train(ctx, model, config_file, **options):
-    """Train PConv-UNet or DeepFill v2 on Ray Train, on one CPU or a GPU cluster (--ray-address).
+    """Train a MODEL (pconv: PConv-UNet, deepfillv2: DeepFill v2) on Ray Train, on one CPU or a GPU
+    cluster (--ray-address). Defaults in [brackets] are the papers' settings per model.
 
     \b
     Examples:
@@ -114,7 +118,7 @@ def train(ctx, model, config_file, **options):
               help="best by validation L1, or the latest checkpoint.")
 def export(run_dir, out_file, which):
     """An inference checkpoint (weights + model config) from a training run."""
-    from ..pipelines.train import export_model
+    from ..pipelines.checkpoints import export_model
 
     try:
         info = export_model(run_dir, out_file, which)

@@ -192,23 +192,43 @@ def read_gray8(path: str | Path, max_pixels: int | None = MAX_PIXELS) -> np.ndar
     return decode_gray8(_read(path), max_pixels)
 
 
+def rgb_to_bgr(image: np.ndarray) -> np.ndarray:
+    """OpenCV's channel order for an RGB image (a gray one as it is)."""
+    return cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2BGR) if image.ndim == 3 else image
+
+
+def encode_bgr(image: np.ndarray, ext: str, quality: int | None = None, png_level: int | None = None) -> bytes:
+    """A uint8 BGR (or gray) array to PNG or JPEG bytes, the one place pixels are encoded.
+    Without `quality` (JPEG) or `png_level` (zlib 0-9), OpenCV's defaults. Raises ValueError."""
+    params = []
+    if quality is not None:
+        params += [cv2.IMWRITE_JPEG_QUALITY, quality]
+    if png_level is not None:
+        params += [cv2.IMWRITE_PNG_COMPRESSION, png_level]
+    try:
+        ok, buf = cv2.imencode(f".{ext.lstrip('.')}", np.ascontiguousarray(image), params)
+    except cv2.error as e:
+        raise ValueError(f"{ext} encoding failed ({first_line(e, 120)})") from None
+    if not ok:
+        raise ValueError(f"{ext} encoding failed for an array of shape {image.shape}")
+    return buf.tobytes()
+
+
 def write_image(path: str | Path, image: np.ndarray, rgb: bool = True) -> Path:
     """Write a uint8 image (RGB, or BGR with rgb=False, or 2-D gray) as PNG or JPEG (by the
     suffix) through a temporary name. Raises ImageWriteError (an OSError) saying where and why:
     it never returns without the file in place."""
     path = Path(path)
-    if image.ndim == 3 and rgb:
-        image = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2BGR)
+    if rgb:
+        image = rgb_to_bgr(image)
     suffix = path.suffix.lower() if path.suffix.lower() in (".png", ".jpg", ".jpeg") else ".png"
     try:
-        ok, buf = cv2.imencode(suffix, np.ascontiguousarray(image))
-    except cv2.error as e:
-        raise ImageWriteError(f"cannot encode {path.name} ({first_line(e, 120)})") from None
-    if not ok:
-        raise ImageWriteError(f"cannot encode {path.name}")
+        data = encode_bgr(image, suffix)
+    except ValueError as e:
+        raise ImageWriteError(f"cannot encode {path.name} ({e})") from None
     if not path.parent.is_dir():
         raise ImageWriteError(f"cannot write {path}: folder {path.parent} does not exist")
     try:
-        return atomic_write_bytes(path, buf.tobytes())
+        return atomic_write_bytes(path, data)
     except OSError as e:
         raise ImageWriteError(f"cannot write {path}: {e.strerror or e}") from None

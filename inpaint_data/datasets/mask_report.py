@@ -17,6 +17,7 @@ from ..maskgen.ratios import (
     hole_ratio,
     nvidia_bin,
 )
+from ..report import histogram_chart
 from .readers import read_samples
 
 
@@ -78,22 +79,8 @@ def contact_sheet(masks: list[np.ndarray], columns: int = 8, thumb: int = 128, g
     return sheet
 
 
-def histogram_image(ratios: np.ndarray, bins: int = 60, width: int = 720, height: int = 360) -> np.ndarray:
-    """A bar chart of hole ratios over [0, 0.6+], NVIDIA bin edges marked, as a BGR image."""
+def histogram_image(ratios: np.ndarray, bins: int = 60) -> np.ndarray:
+    """A histogram of hole ratios over [0, 0.6+], the NVIDIA bin edges marked (RGB)."""
     top = max(0.6, float(ratios.max()) if len(ratios) else 0.6)
-    counts, edges = np.histogram(ratios, bins=bins, range=(0.0, top))
-    img = np.full((height, width, 3), 255, np.uint8)
-    left, bottom, plot_w, plot_h = 50, height - 40, width - 70, height - 70
-    peak = max(1, int(counts.max()))
-    bar_w = plot_w / bins
-    for i, c in enumerate(counts):
-        x0 = int(left + i * bar_w)
-        cv2.rectangle(img, (x0, int(bottom - plot_h * c / peak)), (int(x0 + bar_w) - 1, bottom), (180, 120, 40), -1)
-    for edge in NVIDIA_BIN_EDGES:
-        x = int(left + plot_w * edge / top)
-        cv2.line(img, (x, bottom), (x, bottom - plot_h), (40, 40, 200), 1)
-        cv2.putText(img, f"{edge:g}", (x - 12, bottom + 18), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
-    cv2.line(img, (left, bottom), (left + plot_w, bottom), (0, 0, 0), 1)
-    cv2.putText(img, f"hole ratio (n={len(ratios)}, peak {peak}); red: NVIDIA bins", (left, 20),
-                cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
-    return img
+    return histogram_chart(ratios, f"hole ratios of {len(ratios)} masks", "hole ratio", bins=bins,
+                           value_range=(0.0, top), marks=NVIDIA_BIN_EDGES, mark_label="NVIDIA bin edges")

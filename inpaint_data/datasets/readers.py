@@ -11,9 +11,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from ..fileio import TMP_MARK
+from .codec import decode_sample, row_to_members
 from .manifest import read_manifest
-from .records import EDGE_EXT, IMAGE_EXTS, MASK_EXT, META_EXT, Sample, decode_sample
-from .writers import PARQUET_BYTES_COLUMNS
+from .records import Sample
 
 log = logging.getLogger("inpaint_data")
 #: Largest tar member read (its size as the header states it, sparse members included);
@@ -109,15 +109,7 @@ def _tar_members(shard: Path, skipped: list[tuple[str, str]] | None,
 
 def _parquet_records(shard: Path) -> Iterator[tuple[str, dict[str, bytes]]]:
     for row in pq.read_table(shard).to_pylist():
-        members: dict[str, bytes] = {}
-        if row.get("image") is not None:
-            members[row.get("image_format") or IMAGE_EXTS[0]] = row["image"]
-        for ext in (MASK_EXT, EDGE_EXT):
-            if row.get(PARQUET_BYTES_COLUMNS[ext]) is not None:
-                members[ext] = row[PARQUET_BYTES_COLUMNS[ext]]
-        if row.get("meta") is not None:
-            members[META_EXT] = row["meta"].encode()
-        yield row["key"], members
+        yield row["key"], row_to_members(row)
 
 
 def shard_records(shard: str | Path, skipped: list[tuple[str, str]] | None = None,

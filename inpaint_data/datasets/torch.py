@@ -9,7 +9,6 @@ the shards in a permutation drawn from (seed, epoch); samples keep their order w
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,14 +20,11 @@ from torch.utils.data import IterableDataset, get_worker_info
 
 from ..edges.sketch import DEEPFILL_THRESHOLD
 from ..maskgen.styles import STYLES, draw_mask
+from .codec import decode_gray
 from .geometry import crop, crop_box, resize_short_side
 from .images import decode_rgb
 from .readers import detect_format, iter_records, shard_paths, shard_records
-from .records import EDGE_EXT, IMAGE_EXTS, MASK_EXT, decode_gray
-
-
-def key_seed(key: str) -> int:
-    return int.from_bytes(hashlib.sha1(key.encode()).digest()[:4], "little")
+from .records import EDGE_EXT, IMAGE_EXTS, MASK_EXT, key_seed
 
 
 @dataclass(frozen=True)

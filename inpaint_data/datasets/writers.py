@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
 import tarfile
 from pathlib import Path
@@ -19,8 +18,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..fileio import atomic_write_json, is_temp_name, temp_path
-from .records import EDGE_EXT, IMAGE_EXTS, MASK_EXT, META_EXT, Sample, encode_sample
+from ..fileio import atomic_write_json, is_temp_name, remove_path, replace_into, temp_path
+from .codec import encode_sample, members_to_row
+from .records import Sample
 
 FORMATS = ("files", "webdataset", "parquet")
 #: Fixed tar member metadata so that the same samples give the same bytes.
@@ -57,13 +57,6 @@ def remove_temps(out_dir: str | Path) -> int:
     return removed
 
 
-def _remove(path: Path) -> None:
-    if path.is_dir():
-        shutil.rmtree(path)
-    elif path.exists():
-        path.unlink()
-
-
 class ShardWriter:
     """Writes the samples of one shard; use as a context manager (commit on success)."""
 
@@ -91,8 +84,7 @@ class ShardWriter:
         while flushing) the temporary output is removed and the error raised."""
         try:
             self._finish()
-            _remove(self.final)  # a shard from a run killed before its stats were written
-            os.replace(self.tmp, self.final)
+            replace_into(self.tmp, self.final)  # over a shard of a run killed before its stats
         except BaseException:
             self.abort()
             raise
@@ -103,7 +95,7 @@ class ShardWriter:
         try:
             self._close()
         finally:
-            _remove(self.tmp)
+            remove_path(self.tmp)
 
     def _close(self) -> None:
         """Release open handles without finishing (abort)."""
@@ -153,11 +145,6 @@ class WebDatasetWriter(ShardWriter):
             pass
 
 
-#: Parquet columns holding encoded members, by member extension.
-PARQUET_BYTES_COLUMNS = {MASK_EXT: "mask", EDGE_EXT: "edge", **{ext: "image" for ext in IMAGE_EXTS}}
-PARQUET_RESERVED = {"key", "meta", "image", "mask", "edge", "image_format"}
-
-
 class ParquetWriter(ShardWriter):
     """One row per sample: key, encoded bytes columns, scalar metadata columns, meta JSON."""
 
@@ -166,18 +153,7 @@ class ParquetWriter(ShardWriter):
         self._rows: list[dict[str, Any]] = []
 
     def _write(self, key, members, meta):
-        row: dict[str, Any] = {"key": key}
-        for ext, data in members.items():
-            if ext == META_EXT:
-                row["meta"] = data.decode()
-            else:
-                row[PARQUET_BYTES_COLUMNS[ext]] = data
-                if ext in IMAGE_EXTS:
-                    row["image_format"] = ext
-        for name, value in meta.items():
-            if name not in PARQUET_RESERVED and isinstance(value, (bool, int, float, str)):
-                row[name] = value
-        self._rows.append(row)
+        self._rows.append(members_to_row(key, members, meta))
 
     def _finish(self):
         names = list(dict.fromkeys(name for row in self._rows for name in row))

@@ -109,3 +109,41 @@ class Discriminator(nn.Module):
     def forward(self, image: torch.Tensor, hole_mask: torch.Tensor, sketch: torch.Tensor | None = None) -> torch.Tensor:
         parts = [image, hole_mask] + ([sketch] if self.sketch else [])
         return self.layers(torch.cat(parts, 1)).flatten(1)
+
+
+# ----------------------------------------------------------------------------- as a registry entry
+def check_config(config: dict) -> dict:
+    if config["size"] % 8:
+        raise ValueError(f"deepfillv2 needs a size divisible by 8, got {config['size']}")
+    return {}
+
+
+def predict(generator: nn.Module, image: torch.Tensor, mask: torch.Tensor, sketch: torch.Tensor | None) -> torch.Tensor:
+    """The refinement stage's output."""
+    return generator(image, mask, sketch)[1]
+
+
+def setup_training(trainee, config: dict, device: torch.device, wrap) -> None:
+    """The SN-PatchGAN discriminator and its Adam (same lr and betas as the generator)."""
+    trainee.discriminator = wrap(Discriminator(cnum=config["dcnum"], sketch=config["sketch"]).to(device))
+    trainee.optimizers["discriminator"] = torch.optim.Adam(trainee.discriminator.parameters(), lr=config["lr"],
+                                                           betas=tuple(config["betas"]))
+
+
+def train_step(trainee, batch: dict, device: torch.device) -> dict[str, float]:
+    """One discriminator step (hinge loss), then one generator step (L1 on both stages + GAN)."""
+    from .losses import deepfill_g_loss, hinge_d_loss
+
+    image, mask = batch["image"], batch["mask"]
+    sketch = batch.get("sketch") if trainee.sketch else None
+    with trainee.autocast(device):
+        coarse, fine = trainee.generator(image, mask, sketch)
+        done = composite(fine, image, mask)
+        d_loss = hinge_d_loss(trainee.discriminator(image, mask, sketch).float(),
+                              trainee.discriminator(done.detach(), mask, sketch).float())
+    trainee.apply(d_loss, "discriminator")
+    with trainee.autocast(device):
+        g_loss, terms = deepfill_g_loss(trainee.discriminator(done, mask, sketch).float(), coarse.float(),
+                                        fine.float(), image)
+    trainee.apply(g_loss, "generator")
+    return {"loss": g_loss.item(), "d_loss": d_loss.item(), **{k: v.item() for k, v in terms.items()}}

@@ -9,20 +9,11 @@ import torch
 from torch import nn
 
 from ..errors import InputError
-from .deepfill import Generator
 from .files import load_pt
-from .pconv import PConvUNet
+from .registry import get_model
 
 #: The `format` entry of an exported model file.
 EXPORT_FORMAT = "inpaint-data-model"
-
-
-def build_generator(model_config: dict) -> nn.Module:
-    """The generator a model config describes: {"model": "pconv", "layers", "width"} or
-    {"model": "deepfillv2", "cnum", "sketch"}."""
-    if model_config["model"] == "pconv":
-        return PConvUNet(layers=model_config["layers"], width=model_config["width"])
-    return Generator(cnum=model_config["cnum"], sketch=model_config["sketch"])
 
 
 def load_model(path: str | Path, device: str = "cpu") -> tuple[nn.Module, dict]:
@@ -30,6 +21,10 @@ def load_model(path: str | Path, device: str = "cpu") -> tuple[nn.Module, dict]:
     exported = load_pt(path, "model")
     if not isinstance(exported, dict) or exported.get("format") != EXPORT_FORMAT:
         raise InputError(f"{path} is not a model exported by `inpaint-data export`")
-    model = build_generator(exported["model_config"])
+    config = exported.get("model_config")
+    try:
+        model = get_model(config["model"], **config)
+    except (TypeError, KeyError, ValueError) as e:
+        raise InputError(f"{path}: its model config {config!r} does not describe a model ({e})") from None
     model.load_state_dict(exported["state_dict"])
     return model.to(torch.device(device)).eval(), exported["model_config"]

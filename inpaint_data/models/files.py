@@ -10,7 +10,6 @@ under the same rule.
 
 from __future__ import annotations
 
-import os
 import pickle
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import torch
 
 from ..errors import InputError, first_line
-from ..fileio import temp_path
+from ..fileio import atomic_file
 
 PLAIN_TYPES = (str, int, float, bool, type(None), torch.Tensor, torch.dtype, torch.Size)
 
@@ -65,12 +64,6 @@ def load_pt(path: str | Path, what: str = "file") -> Any:
 def save_pt(obj: Any, path: str | Path) -> Path:
     """Write plain data (see check_plain) to `path` atomically: a temporary sibling, then a rename."""
     check_plain(obj)
-    path = Path(path)
-    tmp = temp_path(path)
-    try:
+    with atomic_file(path) as tmp:
         torch.save(obj, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    return Path(path)

@@ -83,6 +83,10 @@ def spectral_norm_conv(in_channels: int, out_channels: int, kernel_size: int = 5
     return nn.utils.parametrizations.spectral_norm(conv)
 
 
+#: The BGR mean (0..255) that Caffe's VGG16, and so HED and its backbone, subtract from their input.
+CAFFE_BGR_MEAN = (104.00699, 116.66877, 122.67892)
+
+
 def vgg_conv_blocks(blocks: tuple[tuple[int, int], ...], in_channels: int = 3) -> nn.ModuleList:
     """VGG's 3x3 convolution blocks, one ModuleList of convolutions per (count, channels)."""
     out = nn.ModuleList()

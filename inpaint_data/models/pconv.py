@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -78,3 +80,35 @@ class PConvUNet(nn.Module):
             for bn in self.encoder_bn:
                 bn.eval()
         return self
+
+
+# ----------------------------------------------------------------------------- as a registry entry
+def check_config(config: dict) -> dict:
+    """Settings that follow from others: `layers` from the size (8 at 512, 7 at 256)."""
+    layers = config.get("layers") or min(8, int(math.log2(config["size"])) - 1)
+    if config["size"] % 2**layers:
+        raise ValueError(f"size {config['size']} is not divisible by 2**layers = {2 ** layers}")
+    return {"layers": layers}
+
+
+def predict(generator: nn.Module, image: torch.Tensor, mask: torch.Tensor, sketch: torch.Tensor | None) -> torch.Tensor:
+    return generator(image, mask)
+
+
+def setup_training(trainee, config: dict, device: torch.device, wrap) -> None:
+    """The paper's loss (hole, valid, perceptual, style, TV) on VGG16 features; stage 2
+    (`finetune`) freezes the encoder's BatchNorm."""
+    from .losses import PConvLoss
+    from .vgg import load_vgg
+
+    vgg = load_vgg(config.get("vgg_weights"), random_weights=config.get("random_vgg", False)).to(device)
+    trainee.losses["pconv"] = PConvLoss(vgg)
+
+
+def train_step(trainee, batch: dict, device: torch.device) -> dict[str, float]:
+    image, mask = batch["image"], batch["mask"]
+    with trainee.autocast(device):
+        output = trainee.generator(image, mask)
+        total, terms = trainee.losses["pconv"](output.float(), image, mask)
+    trainee.apply(total, "generator")
+    return {"loss": total.item(), **{k: v.item() for k, v in terms.items()}}

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .files import load_pt
-from .layers import vgg_conv_blocks
+from .layers import CAFFE_BGR_MEAN, vgg_conv_blocks
 
 #: (convolutions, channels) of the first three VGG16 blocks.
 BLOCKS = ((2, 64), (2, 128), (3, 256))
@@ -22,7 +22,6 @@ BLOCKS = ((2, 64), (2, 128), (3, 256))
 TORCHVISION_CONVS = ((0, 2), (5, 7), (10, 12, 14))
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-CAFFE_BGR_MEAN = (104.00699, 116.66877, 122.67892)
 #: Caffe-space inputs (0..255 minus the mean) are ~58x larger than ImageNet-standardised ones (1 / 0.226 vs 255);
 #: the HED backbone's features are divided by it so the paper's loss weights keep their balance
 #: (without it the style term is ~3,000x too heavy).

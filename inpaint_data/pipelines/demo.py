@@ -5,24 +5,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from ..datasets.images import write_image
+from ..datasets.images import read_rgb, write_image
 from ..datasets.mask_report import contact_sheet, histogram_image, mask_set_stats
 from ..datasets.readers import read_samples
 from ..datasets.samples import sample_video
 from ..edges.sketch import sketch
 from ..fileio import atomic_write_bytes
 from ..inference import ModelFiller, baseline_fill
+from ..report import image_grid, line_chart
+from .checkpoints import export_model
 from .edges import EdgeSpec, run_edges
 from .evaluate import evaluate, summarise, write_report
+from .job import JobOptions
 from .masks_synth import FreeFormSpec, run_free_form_masks
 from .masks_video import VideoMaskSpec, run_video_masks
 from .shard import ShardSpec, run_shard_images
-from .train import TrainConfig, export_model, run_training
+from .train import TrainConfig, run_training
 
 SAMPLE_IMAGES = ("astronaut", "coffee", "chelsea", "rocket", "camera", "coins", "hubble_deep_field",
                  "immunohistochemistry", "moon", "clock", "brick", "grass", "gravel", "colorwheel")
@@ -44,30 +48,11 @@ def write_sample_images(folder: Path) -> list[Path]:
     return paths
 
 
-def curve_image(metrics_file: Path, keys: tuple[str, ...], title: str, width: int = 520,
-                height: int = 260) -> np.ndarray:
-    """A line chart of metrics.jsonl columns (OpenCV drawing, BGR)."""
+def curves(metrics_file: Path, keys: tuple[str, ...], title: str) -> np.ndarray:
+    """A chart of metrics.jsonl columns over the steps (RGB)."""
     lines = [json.loads(line) for line in metrics_file.read_text().splitlines()]
-    img = np.full((height, width, 3), 255, np.uint8)
-    left, bottom, w, h = 50, height - 30, width - 70, height - 60
-    colours = [(180, 90, 30), (40, 40, 200), (40, 150, 40), (150, 40, 150)]
-    series = {k: [(r["step"], r[k]) for r in lines if k in r and np.isfinite(r[k])] for k in keys}
-    values = [v for s in series.values() for _, v in s]
-    steps = [x for s in series.values() for x, _ in s]
-    if not values:
-        return img
-    lo, hi, last = min(values), max(values), max(steps) or 1
-    span = (hi - lo) or 1.0
-    for i, (name, points) in enumerate(series.items()):
-        pts = np.array([(left + w * x / last, bottom - h * (v - lo) / span) for x, v in points], np.int32)
-        if len(pts) > 1:
-            cv2.polylines(img, [pts], False, colours[i % 4], 2, cv2.LINE_AA)
-        cv2.putText(img, name, (left + 10 + 130 * i, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.45, colours[i % 4], 1,
-                    cv2.LINE_AA)
-    cv2.line(img, (left, bottom), (left + w, bottom), (0, 0, 0), 1)
-    cv2.putText(img, f"{title}: step 0..{last}, {lo:.3g}..{hi:.3g}", (left, height - 8), cv2.FONT_HERSHEY_SIMPLEX,
-                0.4, (0, 0, 0), 1, cv2.LINE_AA)
-    return img
+    series = {k: [(r["step"], r[k]) for r in lines if r.get(k) is not None] for k in keys}
+    return line_chart(series, title)
 
 
 def run_demo(out: str | Path, say: Say, ray_address: str | None = None, quick: bool = False) -> Path:
@@ -79,38 +64,35 @@ def run_demo(out: str | Path, say: Say, ray_address: str | None = None, quick: b
 
     videos = [str(sample_video("bikes.mp4")), str(sample_video("bigbuckbunny.mp4"))]
     video_spec = VideoMaskSpec(max_frames=frames, resize=360, height=256, width=256, per_pair=2)
-    result, _ = run_video_masks(out / "video_masks", videos, video_spec, ray_address=ray_address)
+    run = JobOptions(ray_address=ray_address)
+    result = run_video_masks(out / "video_masks", videos, video_spec, options=run)
     say("video masks", f"{result.count} occlusion masks from bikes.mp4 and bigbuckbunny.mp4 -> {out / 'video_masks'}")
     stats, kept, ratios = mask_set_stats(out / "video_masks", keep=32)
     write_image(figures / "video_masks.png", rgb=False, image=contact_sheet(kept, columns=8, thumb=96))
-    write_image(figures / "video_histogram.png", rgb=False, image=histogram_image(ratios))
+    write_image(figures / "video_histogram.png", histogram_image(ratios))
     video_bins = stats.bins
 
     result = run_free_form_masks(out / "masks", FreeFormSpec(style="deepfill", height=256, width=256, balance="nvidia",
-                                                             dilate=True), count=count, shard_size=120,
-                                 ray_address=ray_address)
+                                                             dilate=True), count=count,
+                                 options=replace(run, shard_size=120))
     say("free-form masks", f"{result.count} DeepFill v2 masks balanced over the NVIDIA bins -> {out / 'masks'}")
     stats, kept, ratios = mask_set_stats(out / "masks", keep=32)
     write_image(figures / "masks.png", rgb=False, image=contact_sheet(kept, columns=8, thumb=96))
-    write_image(figures / "histogram.png", rgb=False, image=histogram_image(ratios))
+    write_image(figures / "histogram.png", histogram_image(ratios))
 
     images = write_sample_images(out / "images")
-    result, _ = run_edges(out / "edges", [str(out / "images")], EdgeSpec(), shard_size=4, ray_address=ray_address)
+    result = run_edges(out / "edges", [str(out / "images")], EdgeSpec(), options=replace(run, shard_size=4))
     say("HED edges", f"{result.count} edge maps with the pretrained BSDS500 HED -> {out / 'edges'}")
-    rows = []
-    for s in list(read_samples(out / "edges"))[:4]:
-        image = cv2.imread(s.meta["source"])
-        edge = cv2.cvtColor(s.edge, cv2.COLOR_GRAY2BGR)
-        sk = cv2.cvtColor(255 - sketch(s.edge), cv2.COLOR_GRAY2BGR)
-        scale = lambda a: cv2.resize(a, (int(a.shape[1] * 160 / a.shape[0]), 160), interpolation=cv2.INTER_AREA)  # noqa: E731
-        rows.append(np.hstack([scale(image), scale(edge), scale(sk)]))
-    width = max(r.shape[1] for r in rows)
-    write_image(figures / "edges.jpg", rgb=False, image=np.vstack([np.pad(r, ((0, 4), (0, width - r.shape[1]), (0, 0)),
-                                                              constant_values=255) for r in rows]))
+    def scaled(a: np.ndarray) -> np.ndarray:
+        return cv2.resize(a, (int(a.shape[1] * 160 / a.shape[0]), 160), interpolation=cv2.INTER_AREA)
 
-    results = run_shard_images(out / "shards", [str(out / "images")], ShardSpec(size=128), shard_size=2,
-                               edges_dir=str(out / "edges"), val_fraction=0.2, ray_address=ray_address)
-    say("image shards", ", ".join(f"{k}: {r.count} images" for k, r in results.items()) + f" -> {out / 'shards'}")
+    rows = [[scaled(read_rgb(s.meta["source"])), scaled(s.edge), scaled(255 - sketch(s.edge))]
+            for s in list(read_samples(out / "edges"))[:4]]
+    write_image(figures / "edges.jpg", image_grid(rows, background=255))
+
+    result = run_shard_images(out / "shards", [str(out / "images")], ShardSpec(size=128), edges_dir=str(out / "edges"),
+                              val_fraction=0.2, options=replace(run, shard_size=2))
+    say("image shards", ", ".join(f"{k}: {r.count} images" for k, r in result.parts.items()) + f" -> {out / 'shards'}")
 
     common = dict(data=str(out / "shards" / "train"), val_data=str(out / "shards" / "val"), size=64, batch_size=2,
                   steps=steps, val_every=max(1, steps // 6), sample_every=max(1, steps // 2),
@@ -125,9 +107,8 @@ def run_demo(out: str | Path, say: Say, ray_address: str | None = None, quick: b
     for model in ("deepfillv2", "pconv"):
         keys = ("loss", "l1_fine") if model == "deepfillv2" else ("loss", "hole")
         metrics = out / "runs" / model / "metrics.jsonl"
-        write_image(figures / f"curve_{model}.png", rgb=False, image=curve_image(metrics, keys, "training loss"))
-        val_curve = curve_image(metrics, ("val_hole_l1",), "validation hole L1")
-        write_image(figures / f"val_{model}.png", rgb=False, image=val_curve)
+        write_image(figures / f"curve_{model}.png", curves(metrics, keys, f"{model}: training loss"))
+        write_image(figures / f"val_{model}.png", curves(metrics, ("val_hole_l1",), f"{model}: validation hole L1"))
 
     tables = {}
     for name, fill in (("telea", lambda im, h: baseline_fill(im, h, "telea")),

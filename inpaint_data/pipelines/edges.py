@@ -3,19 +3,18 @@ per shard of images; the model is loaded once per worker process and reused acro
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from ..datasets.images import MAX_PIXELS, ImageError, decode_rgb, find_images, read_rgb
 from ..datasets.manifest import listing_identity
 from ..datasets.readers import shard_paths, shard_records
-from ..datasets.records import IMAGE_EXTS, Sample, SampleError
-from .distributor import JobResult, run_sharded_job
+from ..datasets.records import IMAGE_EXTS, Sample, SampleError, key_seed
+from .job import JobOptions, JobResult, run_job
 from .shards import ShardPlan, plan_item_shards
 
 PREFIX = "edges"
@@ -88,7 +87,7 @@ def edge_samples(plan: ShardPlan, spec: EdgeSpec) -> Iterator[Sample | SampleErr
             for key, _, image in batch:
                 sigma = spec.canny_sigma
                 if sigma is None:
-                    sigma = random_sigma(np.random.default_rng([spec.seed, *key.encode()]))
+                    sigma = random_sigma(np.random.default_rng([spec.seed, key_seed(key)]))
                 maps.append(canny_edges(image, sigma))
         for (key, source, image), edge in zip(batch, maps):
             h, w = image.shape[:2]
@@ -119,32 +118,21 @@ def plan_edge_shards(inputs: list[str], shard_size: int) -> list[ShardPlan]:
     return plan_item_shards(find_images(inputs), shard_size)
 
 
-def run_edges(
-    out_dir: str | Path,
-    inputs: list[str],
-    spec: EdgeSpec,
-    *,
-    fmt: str = "webdataset",
-    shard_size: int = 500,
-    workers: int | None = None,
-    gpus_per_worker: float = 0.0,
-    command: str | None = None,
-    on_shard: Callable[[dict[str, Any]], None] | None = None,
-    ray_address: str | None = None,
-) -> tuple[JobResult, int]:
-    """Edge maps for every input image; returns the result and the number of shards planned."""
+def run_edges(out_dir: str | Path, inputs: list[str], spec: EdgeSpec, *, options: JobOptions = JobOptions(),
+              gpus_per_worker: float = 0.0) -> JobResult:
+    """Edge maps for every input image (500 a shard by default, or a shard per input shard)."""
     if spec.method not in METHODS:
         raise ValueError(f"unknown edge method {spec.method!r}; expected one of {METHODS}")
     if spec.method == "hed":
         _model(spec.weights, spec.random_weights)  # fail fast on missing or mismatched weights
+    shard_size = options.size(500)
     plans = plan_edge_shards(inputs, shard_size)
     if not plans:
         raise FileNotFoundError(f"no images found in {inputs}")
     listing = (plan.source or "\n".join(f"{path}\t{key}" for path, key in plan.items) for plan in plans)
-    job = {"name": "edges", "format": fmt, "inputs": listing_identity(listing),
+    job = {"name": "edges", "format": options.fmt, "inputs": listing_identity(listing),
            "shard_size": shard_size,
            **{k: v for k, v in asdict(spec).items() if k not in ("device", "threads", "batch_size")}}
     resources = {"num_cpus": spec.threads, **({"num_gpus": gpus_per_worker} if gpus_per_worker else {})}
-    result = run_sharded_job(out_dir, job, plans, partial(edge_samples, spec=spec), prefix=PREFIX, workers=workers,
-                             command=command, on_shard=on_shard, ray_address=ray_address, resources=resources)
-    return result, len(plans)
+    return run_job(out_dir, job, plans, partial(edge_samples, spec=spec), prefix=PREFIX, options=options,
+                   resources=resources)

@@ -3,7 +3,7 @@ output is the same for any number of workers, shard sizes or restarts."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -22,7 +22,7 @@ from ..maskgen.ratios import (
     touches_border,
 )
 from ..maskgen.styles import draw_mask, max_hole_ratio
-from .distributor import JobResult, run_sharded_job
+from .job import JobOptions, JobResult, run_job
 from .shards import ShardPlan, plan_shards
 
 PREFIX = "masks"
@@ -100,29 +100,11 @@ def check_spec(spec: FreeFormSpec) -> None:
             raise ValueError(f"style {spec.style!r}: {e}") from None
 
 
-def run_free_form_masks(
-    out_dir: str | Path,
-    spec: FreeFormSpec,
-    *,
-    count: int,
-    fmt: str = "webdataset",
-    shard_size: int = 1000,
-    workers: int | None = None,
-    command: str | None = None,
-    on_shard: Callable[[dict[str, Any]], None] | None = None,
-    ray_address: str | None = None,
-) -> JobResult:
-    """Write `count` masks of `spec` to `out_dir`; re-running resumes a killed run."""
+def run_free_form_masks(out_dir: str | Path, spec: FreeFormSpec, *, count: int,
+                        options: JobOptions = JobOptions()) -> JobResult:
+    """Write `count` masks of `spec` to `out_dir` (1000 a shard by default); re-running resumes."""
     check_spec(spec)
-    job = {"name": "masks-free-form", "format": fmt, "count": count, "shard_size": shard_size, **asdict(spec)}
-    return run_sharded_job(
-        out_dir,
-        job,
-        plan_shards(count, shard_size),
-        partial(free_form_samples, spec=spec),
-        prefix=PREFIX,
-        workers=workers,
-        command=command,
-        on_shard=on_shard,
-        ray_address=ray_address,
-    )
+    shard_size = options.size(1000)
+    job = {"name": "masks-free-form", "format": options.fmt, "count": count, "shard_size": shard_size, **asdict(spec)}
+    return run_job(out_dir, job, plan_shards(count, shard_size), partial(free_form_samples, spec=spec), prefix=PREFIX,
+                   options=options)

@@ -4,8 +4,7 @@ augmentation and the hole-ratio targets shared with the free-form job."""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from ..datasets.records import Sample, SampleError, Skipped
+from ..datasets.records import Sample, SampleError, Skipped, key_seed
 from ..datasets.video import VideoError, find_videos, probe_video, read_frames, video_id
 from ..maskgen.augment import augment_video_mask
 from ..maskgen.ratios import (
@@ -34,7 +33,7 @@ from ..maskgen.video import (
     occlusion_mask,
     to_gray,
 )
-from .distributor import JobResult, run_sharded_job
+from .job import JobOptions, JobResult, run_job
 from .shards import ShardPlan
 
 PREFIX = "masks"
@@ -91,10 +90,6 @@ def plan_video_shards(videos: list[str], spec: VideoMaskSpec) -> list[ShardPlan]
     return plans
 
 
-def _video_seed(path: str) -> int:
-    return int.from_bytes(hashlib.sha1(path.encode()).digest()[:4], "little")
-
-
 def _augmented(raw: np.ndarray, spec: VideoMaskSpec, vid: str, vseed: int, frame: int,
                pair: int) -> Iterator[Sample | Skipped]:
     for k in range(spec.per_pair):
@@ -125,7 +120,7 @@ def video_chunk_samples(plan: ShardPlan, spec: VideoMaskSpec) -> Iterator[Sample
         yield SampleError(plan.source, str(e))
         return
     flow = FlowEstimator(spec.flow, spec.preset)
-    vid, vseed = video_id(plan.source), _video_seed(plan.source)
+    vid, vseed = video_id(plan.source), key_seed(plan.source)
     previous: tuple[int, np.ndarray] | None = None
     kept_raw: np.ndarray | None = None
     try:
@@ -172,28 +167,16 @@ def video_chunk_samples(plan: ShardPlan, spec: VideoMaskSpec) -> Iterator[Sample
         yield SampleError(plan.source, str(e))
 
 
-def run_video_masks(
-    out_dir: str | Path,
-    inputs: list[str],
-    spec: VideoMaskSpec,
-    *,
-    fmt: str = "webdataset",
-    workers: int | None = None,
-    command: str | None = None,
-    on_shard: Callable[[dict[str, Any]], None] | None = None,
-    ray_address: str | None = None,
-) -> tuple[JobResult, list[ShardPlan]]:
-    """Occlusion masks from every video named by `inputs`; re-running resumes a killed run."""
+def run_video_masks(out_dir: str | Path, inputs: list[str], spec: VideoMaskSpec, *,
+                    options: JobOptions = JobOptions()) -> JobResult:
+    """Occlusion masks from every video named by `inputs`, a shard per chunk of frames
+    (`options.shard_size` does not apply); re-running resumes a killed run."""
     if spec.balance and spec.hole_range:
         raise ValueError("use either a hole range or a balance, not both")
     FlowEstimator(spec.flow, spec.preset)  # fail fast on a bad method or preset
     videos = find_videos(inputs)
     if not videos:
         raise FileNotFoundError(f"no videos found in {inputs}")
-    plans = plan_video_shards(videos, spec)
-    job = {"name": "masks-video", "format": fmt, "videos": videos, **asdict(spec)}
-    result = run_sharded_job(
-        out_dir, job, plans, partial(video_chunk_samples, spec=spec), prefix=PREFIX,
-        workers=workers, command=command, on_shard=on_shard, ray_address=ray_address,
-    )
-    return result, plans
+    job = {"name": "masks-video", "format": options.fmt, "videos": videos, **asdict(spec)}
+    return run_job(out_dir, job, plan_video_shards(videos, spec), partial(video_chunk_samples, spec=spec),
+                   prefix=PREFIX, options=options)

@@ -7,8 +7,8 @@ import numpy as np
 import ray
 import torch
 
+from ..datasets.codec import row_to_members
 from ..datasets.readers import detect_format
-from ..datasets.records import EDGE_EXT
 from ..datasets.torch import MaskBank, PairSpec, epoch_shards, make_sample
 
 
@@ -43,9 +43,7 @@ class _RayPairing:
             row = {name: column[i] for name, column in batch.items()}
             if self.fmt == "parquet":
                 key = row["key"]
-                members = {row.get("image_format") or "png": row["image"]}
-                if row.get("edge") is not None:
-                    members[EDGE_EXT] = row["edge"]
+                members = row_to_members(row)
             else:
                 key = row["__key__"]
                 members = {k: v for k, v in row.items() if not k.startswith("__") and v is not None}

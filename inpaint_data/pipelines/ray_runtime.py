@@ -11,8 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
-
-import ray
+import sys
 
 from ..errors import InputError
 
@@ -42,7 +41,8 @@ def check_address(address: str | None = None, timeout: float = CONNECT_TIMEOUT_S
     """Fail fast, before anything is written, when the cluster at `address` (or RAY_ADDRESS)
     does not answer on its port: Ray's own connect retries for minutes."""
     address = address or os.environ.get("RAY_ADDRESS") or None
-    if not address or ray.is_initialized():
+    ray = sys.modules.get("ray")  # Ray is imported only by a job that needs it
+    if not address or (ray is not None and ray.is_initialized()):
         return
     target = _host_port(address)
     if target is None:
@@ -70,6 +70,8 @@ def init_ray(address: str | None = None, num_cpus: int | None = None) -> dict:
 
     Returns the cluster's resources, e.g. {"CPU": 2.0, ...}.
     """
+    import ray
+
     if not ray.is_initialized():
         address = address or os.environ.get("RAY_ADDRESS") or None
         check_address(address)
@@ -89,4 +91,6 @@ def init_ray(address: str | None = None, num_cpus: int | None = None) -> dict:
 
 def cluster_cpus() -> int:
     """Whole CPUs in the cluster Ray is connected to (at least 1)."""
+    import ray
+
     return max(1, int(ray.cluster_resources().get("CPU", 1)))

@@ -4,21 +4,20 @@ resized and cropped, optionally joined with edge maps by key, split into train a
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
 
-import cv2
 import numpy as np
 
+from ..datasets.codec import decode_gray, encode_image
 from ..datasets.geometry import crop, crop_box, resize_short_side
 from ..datasets.images import MAX_PIXELS, ImageError, decode_rgb, find_images
 from ..datasets.manifest import ManifestMismatch, listing_identity
 from ..datasets.readers import detect_format, shard_paths, shard_records
-from ..datasets.records import EDGE_EXT, Sample, SampleError, decode_gray
-from .distributor import JobResult, run_sharded_job
+from ..datasets.records import EDGE_EXT, Sample, SampleError, key_seed
+from .job import JobOptions, JobResult, combine, run_job
 from .shards import ShardPlan, plan_item_shards
 
 PREFIX = "images"
@@ -78,12 +77,6 @@ def _edges_for(items) -> dict[str, bytes]:
     return found
 
 
-def _encode(image: np.ndarray, spec: ShardSpec) -> bytes:
-    bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
-    params = [cv2.IMWRITE_JPEG_QUALITY, spec.quality] if spec.ext == "jpg" else [cv2.IMWRITE_PNG_COMPRESSION, 3]
-    return cv2.imencode(f".{spec.ext}", bgr, params)[1].tobytes()
-
-
 def image_samples(plan: ShardPlan, spec: ShardSpec) -> Iterator[Sample | SampleError]:
     """Resized, cropped, re-encoded images (kept as they are when nothing changes) with edges."""
     edges = _edges_for(plan.items)
@@ -108,34 +101,23 @@ def image_samples(plan: ShardPlan, spec: ShardSpec) -> Iterator[Sample | SampleE
             out = resize_short_side(image, spec.size)
             edge = resize_short_side(edge, spec.size) if edge is not None else None
             if spec.crop != "none":
-                rng = np.random.default_rng([spec.seed, *hashlib.sha1(key.encode()).digest()[:4]])
+                rng = np.random.default_rng([spec.seed, key_seed(key)])
                 top, left = crop_box(*out.shape[:2], spec.size, spec.crop, rng)
                 out = crop(out, top, left, spec.size)
                 edge = crop(edge, top, left, spec.size) if edge is not None else None
         original_ext = "jpg" if data[:2] == b"\xff\xd8" else "png" if data[:4] == b"\x89PNG" else None
         unchanged = out.shape == image.shape and original_ext == spec.ext
-        encoded = data if unchanged else _encode(np.ascontiguousarray(out), spec)
+        encoded = data if unchanged else encode_image(out, spec.ext, jpeg_quality=spec.quality, png_level=3)
         h, w = out.shape[:2]
         meta = {"source": path, "height": h, "width": w, "source_height": h0, "source_width": w0,
                 "reencoded": not unchanged}
         yield Sample(key=key, image=encoded, image_ext=spec.ext, edge=edge, meta=meta)
 
 
-def run_shard_images(
-    out_dir: str | Path,
-    inputs: list[str],
-    spec: ShardSpec,
-    *,
-    fmt: str = "webdataset",
-    shard_size: int = 1000,
-    edges_dir: str | None = None,
-    val_fraction: float = 0.0,
-    workers: int | None = None,
-    command: str | None = None,
-    on_shard: Callable[[dict[str, Any]], None] | None = None,
-    ray_address: str | None = None,
-) -> dict[str, JobResult]:
-    """Shard the images into `out_dir` (or `out_dir`/train and /val with a validation fraction)."""
+def run_shard_images(out_dir: str | Path, inputs: list[str], spec: ShardSpec, *, edges_dir: str | None = None,
+                     val_fraction: float = 0.0, options: JobOptions = JobOptions()) -> JobResult:
+    """Shard the images into `out_dir` (1000 a shard by default), or into `out_dir`/train and /val
+    with a validation fraction (the result's `parts`)."""
     if spec.crop not in CROPS:
         raise ValueError(f"unknown crop {spec.crop!r}; expected one of {CROPS}")
     images = find_images(expand_inputs(inputs))
@@ -150,16 +132,16 @@ def run_shard_images(
     if val_fraction > 0 and root.is_dir() and any(p.name not in ("train", "val") for p in root.iterdir()):
         raise ManifestMismatch(f"{root} is not empty and is not an inpaint-data shard folder; "
                                "choose a new or empty --out")
+    shard_size = options.size(1000)
     results = {}
     for name, items in splits.items():
         if not items or (name == "val" and val_fraction <= 0):
             continue
-        target = Path(out_dir) / name if val_fraction > 0 else Path(out_dir)
-        plans = plan_item_shards(items, shard_size)
-        job = {"name": "shard-images", "format": fmt, "split": name,
+        target = root / name if val_fraction > 0 else root
+        job = {"name": "shard-images", "format": options.fmt, "split": name,
                "inputs": listing_identity(sorted(f"{p}\t{k}" for p, k, _ in items)),
                "edges": str(Path(edges_dir).resolve()) if edges_dir else None, "shard_size": shard_size,
                "val_fraction": val_fraction, **asdict(spec)}
-        results[name] = run_sharded_job(target, job, plans, partial(image_samples, spec=spec), prefix=PREFIX,
-                                        workers=workers, command=command, on_shard=on_shard, ray_address=ray_address)
-    return results
+        results[name] = run_job(target, job, plan_item_shards(items, shard_size), partial(image_samples, spec=spec),
+                                prefix=PREFIX, options=options)
+    return results["train"] if val_fraction <= 0 else combine(root, results)

@@ -25,6 +25,23 @@ def test_version_and_help():
     assert "--free-form" in out and "--shard-size" in out and "255 = hole" in out
 
 
+def test_every_listed_command_loads_and_help_imports_nothing_heavy():
+    import click
+
+    from inpaint_data.cli.main import COMMANDS
+
+    for name in COMMANDS:
+        command = main.get_command(None, name)
+        assert isinstance(command, click.Command) and command.name in (name, f"{name}_command"), name
+    out = _invoke("--help").output
+    assert all(name in out for name in COMMANDS)
+    code = ("import sys; from click.testing import CliRunner; from inpaint_data.cli.main import main; "
+            "CliRunner().invoke(main, ['--help']); "
+            "print(sorted(m for m in ('numpy', 'cv2', 'torch', 'ray') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
+
+
 @pytest.mark.parametrize(
     "args,message",
     [

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from inpaint_data.datasets.records import Sample, decode_sample, encode_gray_png, encode_sample
+from inpaint_data.datasets.codec import decode_sample, encode_gray_png, encode_sample
+from inpaint_data.datasets.records import Sample
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (7, 13), (256, 256), (64, 512)])

@@ -7,6 +7,7 @@ from inpaint_data.datasets.records import Sample
 from inpaint_data.datasets.writers import open_shard_writer
 from inpaint_data.edges.weights import fetch_hed_weights
 from inpaint_data.pipelines.edges import EdgeSpec, run_edges
+from inpaint_data.pipelines.job import JobOptions
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +27,8 @@ def images(tmp_path_factory):
 
 def test_hed_job_writes_edges_keyed_like_images_and_records_bad_ones(ray_session, images, tmp_path):
     fetch_hed_weights()
-    result, shards = run_edges(tmp_path, [str(images)], EdgeSpec(), fmt="parquet", shard_size=3)
-    assert shards == 2 and result.count == 4
+    result = run_edges(tmp_path, [str(images)], EdgeSpec(), options=JobOptions(fmt="parquet", shard_size=3))
+    assert result.shards == 2 and result.count == 4
     assert sorted(e["path"].rsplit("/", 1)[-1] for e in result.errors) == ["text.jpg", "zero.jpg"]
     edges = {s.key: s for s in read_samples(tmp_path)}
     assert sorted(edges) == ["deep", "gray", "rgba", "square"]
@@ -45,7 +46,7 @@ def test_edges_from_existing_shards_and_canny(ray_session, tmp_path):
     with open_shard_writer("webdataset", shard_dir, "images", 0) as writer:
         for i in range(3):
             writer.write(Sample(key=f"img{i}", image=np.roll(image, i, axis=1), meta={}))
-    result, shards = run_edges(tmp_path / "canny", [str(shard_dir)], EdgeSpec(method="canny", canny_sigma=None))
-    assert shards == 1 and result.count == 3
+    result = run_edges(tmp_path / "canny", [str(shard_dir)], EdgeSpec(method="canny", canny_sigma=None))
+    assert result.shards == 1 and result.count == 3
     got = {s.key: s.edge for s in read_samples(tmp_path / "canny")}
     assert sorted(got) == ["img0", "img1", "img2"] and all(e.max() == 255 for e in got.values())

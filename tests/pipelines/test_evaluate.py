@@ -7,6 +7,7 @@ from click.testing import CliRunner
 
 from inpaint_data.cli.main import main
 from inpaint_data.inference import baseline_fill
+from inpaint_data.pipelines.job import JobOptions
 from inpaint_data.pipelines.masks_synth import FreeFormSpec, run_free_form_masks
 
 
@@ -25,7 +26,7 @@ def sample_images(tmp_path_factory):
 def balanced_masks(ray_session, tmp_path_factory):
     out = tmp_path_factory.mktemp("masks") / "m"
     run_free_form_masks(out, FreeFormSpec(style="deepfill", height=128, width=128, balance="nvidia", dilate=True),
-                        count=120, shard_size=60)
+                        count=120, options=JobOptions(shard_size=60))
     return out
 
 
@@ -57,11 +58,12 @@ def test_baselines_keep_known_pixels():
 
 @pytest.fixture(scope="module")
 def exported(ray_session, tmp_path_factory, sample_images):
+    from inpaint_data.pipelines.checkpoints import export_model
     from inpaint_data.pipelines.shard import ShardSpec, run_shard_images
-    from inpaint_data.pipelines.train import TrainConfig, export_model, run_training
+    from inpaint_data.pipelines.train import TrainConfig, run_training
 
     root = tmp_path_factory.mktemp("model")
-    run_shard_images(root / "shards", [str(sample_images)], ShardSpec(size=64), shard_size=2)
+    run_shard_images(root / "shards", [str(sample_images)], ShardSpec(size=64), options=JobOptions(shard_size=2))
     run_training(TrainConfig(model="deepfillv2", data=str(root / "shards"), out=str(root / "run"), size=64,
                              batch_size=1, steps=2, workers=0, cnum=8, dcnum=8, num_val=2, val_every=2))
     export_model(root / "run", root / "model.pt")

@@ -9,7 +9,7 @@ import pytest
 import webdataset as wds
 
 from inpaint_data.datasets.readers import iter_records, read_samples, shard_paths
-from inpaint_data.pipelines.distributor import run_sharded_job
+from inpaint_data.pipelines.job import JobOptions, run_job
 from inpaint_data.pipelines.masks_synth import FreeFormSpec, free_form_samples, run_free_form_masks
 from inpaint_data.pipelines.shards import plan_shards
 
@@ -24,10 +24,8 @@ def _ship_this_module_to_workers(ray_session):
     ray_session.cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 
-def _job(out, spec=SPEC, **kw):
-    args = dict(count=50, fmt="webdataset", shard_size=16)
-    args.update(kw)
-    return run_free_form_masks(out, spec, **args)
+def _job(out, spec=SPEC, count=50, **kw):
+    return run_free_form_masks(out, spec, count=count, options=JobOptions(**{"shard_size": 16, **kw}))
 
 
 def _masks(out):
@@ -73,7 +71,8 @@ def test_same_seed_same_bytes_for_any_workers_and_shard_size(ray_session, tmp_pa
     a = _masks(_job(tmp_path / "a", workers=1).out_dir)
     b = _masks(_job(tmp_path / "b", workers=2).out_dir)
     c = _masks(_job(tmp_path / "c", workers=2, shard_size=7, fmt="parquet").out_dir)
-    assert a == b == c
+    in_process = _masks(_job(tmp_path / "e", workers=0, shard_size=7).out_dir)  # no Ray: the same bytes
+    assert a == b == c == in_process
     d = _masks(_job(tmp_path / "d", replace(SPEC, seed=4)).out_dir)
     assert d != a
 
@@ -98,7 +97,7 @@ def _die_once(plan, marker: str):
 
 def _run(out, produce, job_name, **kw):
     job = {"name": job_name, "format": "webdataset"}
-    return run_sharded_job(out, job, plan_shards(50, 16), partial(produce, **kw), prefix="masks", workers=2)
+    return run_job(out, job, plan_shards(50, 16), partial(produce, **kw), prefix="masks", options=JobOptions(workers=2))
 
 
 def test_failed_shard_then_rerun_gives_the_uninterrupted_output(ray_session, tmp_path):

@@ -7,6 +7,7 @@ from videos import MovingSquare
 from inpaint_data.cli.main import main
 from inpaint_data.datasets.readers import iter_records, read_samples
 from inpaint_data.datasets.samples import sample_video
+from inpaint_data.pipelines.job import JobOptions
 from inpaint_data.pipelines.masks_video import VideoMaskSpec, run_video_masks
 
 
@@ -34,7 +35,7 @@ def _near(mask, px):
 def test_raw_masks_match_the_known_motion_and_bad_inputs_are_recorded(ray_session, videos, tmp_path):
     root, square = videos
     spec = VideoMaskSpec(augment=False, chunk_frames=5, max_frames=60, dedupe_iou=1.0)  # keep every pair
-    result, plans = run_video_masks(tmp_path, [str(root)], spec, fmt="parquet")
+    result = run_video_masks(tmp_path, [str(root)], spec, options=JobOptions(fmt="parquet"))
     reasons = {e["path"].rsplit("/", 1)[-1]: e["reason"] for e in result.errors}
     assert reasons["empty.mp4"] == "empty file"
     assert reasons["one_frame.mkv"].startswith("1 frame")
@@ -54,20 +55,20 @@ def test_raw_masks_match_the_known_motion_and_bad_inputs_are_recorded(ray_sessio
 def test_same_bytes_for_any_workers_and_after_a_partial_run(ray_session, tmp_path):
     bikes = str(sample_video("bikes.mp4"))
     spec = VideoMaskSpec(preset="fast", max_frames=25, chunk_frames=8, resize=136, height=128, width=128, per_pair=2)
-    one, _ = run_video_masks(tmp_path / "one", [bikes], spec, workers=1)
-    two, plans = run_video_masks(tmp_path / "two", [bikes], spec, workers=2)
+    one = run_video_masks(tmp_path / "one", [bikes], spec, options=JobOptions(workers=1))
+    two = run_video_masks(tmp_path / "two", [bikes], spec, options=JobOptions(workers=2))
     first = dict(iter_records(tmp_path / "one"))
     assert first == dict(iter_records(tmp_path / "two")) and len(first) == one.count > 10
     # a run killed after some shards: drop the last shard and its stats, then run again
-    (tmp_path / "two" / f"_masks-{len(plans) - 1:06d}.stats.json").unlink()
-    (tmp_path / "two" / f"masks-{len(plans) - 1:06d}.tar").unlink()
-    again, _ = run_video_masks(tmp_path / "two", [bikes], spec, workers=2)
+    (tmp_path / "two" / f"_masks-{two.shards - 1:06d}.stats.json").unlink()
+    (tmp_path / "two" / f"masks-{two.shards - 1:06d}.tar").unlink()
+    again = run_video_masks(tmp_path / "two", [bikes], spec, options=JobOptions(workers=2))
     assert again.shards_written == 1 and dict(iter_records(tmp_path / "two")) == first
 
 
 def test_real_videos_fill_at_least_four_nvidia_bins(ray_session, tmp_path):
     videos = [str(sample_video("bikes.mp4")), str(sample_video("bigbuckbunny.mp4"))]
-    result, _ = run_video_masks(tmp_path, videos, VideoMaskSpec(max_frames=40, resize=360), fmt="webdataset")
+    result = run_video_masks(tmp_path, videos, VideoMaskSpec(max_frames=40, resize=360))
     filled = [label for label, n in result.bins.items() if label != "outside" and n > 0]
     assert len(filled) >= 4, result.bins
     sample = next(read_samples(tmp_path))

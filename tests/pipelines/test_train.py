@@ -5,14 +5,11 @@ import pytest
 import torch
 
 from inpaint_data.models.exported import load_model
+from inpaint_data.models.registry import build_trainee, model_entry
+from inpaint_data.pipelines.checkpoints import export_model, latest_state
+from inpaint_data.pipelines.job import JobOptions
 from inpaint_data.pipelines.shard import ShardSpec, run_shard_images
-from inpaint_data.pipelines.train import (
-    TrainConfig,
-    export_model,
-    latest_state,
-    run_training,
-)
-from inpaint_data.pipelines.train_steps import build_trainee
+from inpaint_data.pipelines.train import TrainConfig, run_training
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +22,7 @@ def shards(ray_session, tmp_path_factory):
     images.mkdir()
     for name in ("astronaut", "coffee", "chelsea", "rocket"):
         cv2.imwrite(str(images / f"{name}.png"), cv2.cvtColor(getattr(data, name)(), cv2.COLOR_RGB2BGR))
-    run_shard_images(root / "shards", [str(images)], ShardSpec(size=64), shard_size=1)
+    run_shard_images(root / "shards", [str(images)], ShardSpec(size=64), options=JobOptions(shard_size=1))
     return root / "shards"
 
 
@@ -91,7 +88,7 @@ def test_nan_steps_are_skipped_and_weights_kept():
     trainee = build_trainee(cfg, torch.device("cpu"))
     before = [p.detach().clone() for p in trainee.generator.parameters()]
     batch = {"image": torch.full((1, 3, 64, 64), float("nan")), "mask": torch.zeros(1, 1, 64, 64)}
-    trainee.step(batch, torch.device("cpu"))
+    model_entry("pconv").train_step(trainee, batch, torch.device("cpu"))
     assert trainee.skipped == 1
     assert all(torch.equal(a, b) for a, b in zip(before, trainee.generator.parameters()))
 

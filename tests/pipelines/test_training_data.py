@@ -11,6 +11,7 @@ from inpaint_data.datasets.torch import (
     ShardedTrainingDataset,
     collate,
 )
+from inpaint_data.pipelines.job import JobOptions
 from inpaint_data.pipelines.masks_synth import FreeFormSpec, run_free_form_masks
 from inpaint_data.pipelines.ray_data import ray_batch_to_torch, ray_training_dataset
 from inpaint_data.pipelines.shard import ShardSpec, run_shard_images
@@ -41,9 +42,10 @@ def photos(tmp_path_factory):
 @pytest.fixture(scope="module")
 def shards(ray_session, photos, tmp_path_factory):
     out = tmp_path_factory.mktemp("shards")
-    results = run_shard_images(out / "wds", [str(photos)], ShardSpec(size=64, ext="png"), shard_size=3)
-    run_shard_images(out / "pq", [str(photos)], ShardSpec(size=64, ext="png"), fmt="parquet", shard_size=3)
-    return out, results["train"]
+    spec = ShardSpec(size=64, ext="png")
+    result = run_shard_images(out / "wds", [str(photos)], spec, options=JobOptions(shard_size=3))
+    run_shard_images(out / "pq", [str(photos)], spec, options=JobOptions("parquet", 3))
+    return out, result
 
 
 def test_bad_inputs_are_recorded_and_odd_modes_converted(shards, photos):
@@ -88,7 +90,7 @@ def test_ranks_and_workers_split_each_epoch_disjointly(shards):
 
 
 def test_fewer_shards_than_slots_split_by_sample(ray_session, photos, tmp_path):
-    run_shard_images(tmp_path, [str(photos)], ShardSpec(size=32), shard_size=100)  # one shard
+    run_shard_images(tmp_path, [str(photos)], ShardSpec(size=32), options=JobOptions(shard_size=100))  # one shard
     keys = []
     for rank in range(3):
         keys += [s["key"] for s in ShardedTrainingDataset(str(tmp_path), PairSpec(size=32), rank, 3)]
@@ -132,3 +134,13 @@ def test_masks_from_mask_shards_and_sketches_inside_holes(ray_session, photos, t
         hole = sample["mask"][0] > 0
         assert 0.1 < hole.mean() < 0.5  # a box of the inverted mask set, read back as holes
         assert not sample["sketch"][0][~hole].any()
+
+
+def test_preview_grid_shows_a_row_per_sample(shards):
+    from inpaint_data.pipelines.preview import pair_spec, preview_grid
+
+    out, _ = shards
+    grid, shown = preview_grid(str(out / "wds"), pair_spec(48, "box", None, False, seed=0), count=3)
+    assert shown == 3 and grid.shape == (4 + 3 * (48 + 4), 4 + 2 * 48 + 4 + 4, 3)
+    again, _ = preview_grid(str(out / "wds"), pair_spec(48, "box", None, False, seed=0), count=3)
+    assert np.array_equal(grid, again)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from safety_helpers import assert_one_line_error, invoke, write_rgb
 
+from inpaint_data.pipelines.job import JobOptions
 from inpaint_data.pipelines.shard import ShardSpec, run_shard_images
 
 
@@ -19,7 +20,7 @@ def shards(ray_session, tmp_path_factory):
     (root / "images").mkdir()
     for i in range(2):
         write_rgb(root / "images" / f"im{i}.png", 48, seed=i)
-    run_shard_images(root / "shards", [str(root / "images")], ShardSpec(size=32), shard_size=1)
+    run_shard_images(root / "shards", [str(root / "images")], ShardSpec(size=32), options=JobOptions(shard_size=1))
     return root
 
 

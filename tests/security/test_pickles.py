@@ -8,6 +8,7 @@ import torch
 from safety_helpers import assert_one_line_error, crafted_pt, invoke, write_rgb
 
 from inpaint_data.models.files import UnsafeFileError, check_plain, load_pt, save_pt
+from inpaint_data.pipelines.job import JobOptions
 from inpaint_data.pipelines.shard import ShardSpec, run_shard_images
 
 
@@ -17,7 +18,7 @@ def shards(ray_session, tmp_path_factory):
     (root / "images").mkdir()
     for i in range(3):
         write_rgb(root / "images" / f"im{i}.png", 64, seed=i)
-    run_shard_images(root / "shards", [str(root / "images")], ShardSpec(size=32), shard_size=2)
+    run_shard_images(root / "shards", [str(root / "images")], ShardSpec(size=32), options=JobOptions(shard_size=2))
     return root
 
 

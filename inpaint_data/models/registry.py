@@ -1,0 +1,107 @@
+"""The models the toolkit trains and runs, by name, as torchvision's `get_model(name, **config)`
+and maskgen/styles.py do: everything the trainer, the CLI and inference need to know about a
+model is its entry here. A new model is one module (network, `check_config`, `predict`,
+`setup_training`, `train_step`) and one entry in MODELS."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from . import deepfill, pconv
+from .trainee import Trainee
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One model. `config_keys`: the settings that rebuild the generator (an exported model's
+    config). `defaults`: the paper's training settings, used where a run gives none. `multiple`:
+    what image sides must be divisible by, from the model config."""
+
+    about: str
+    generator: Callable[..., nn.Module]
+    config_keys: tuple[str, ...]
+    defaults: dict[str, Any]
+    multiple: Callable[[dict], int]
+    check_config: Callable[[dict], dict]
+    predict: Callable[[nn.Module, torch.Tensor, torch.Tensor, torch.Tensor | None], torch.Tensor]
+    setup_training: Callable[[Trainee, dict, torch.device, Callable], None]
+    train_step: Callable[[Trainee, dict, torch.device], dict[str, float]]
+    sketch: bool = False  # takes DeepFill v2's sketch channel
+
+
+MODELS: dict[str, ModelEntry] = {
+    "pconv": ModelEntry(
+        about="PConv-UNet (Liu et al. 2018): partial convolutions, VGG16 perceptual and style losses.",
+        generator=pconv.PConvUNet,
+        config_keys=("layers", "width"),
+        # Adam 2e-4, stage 2 (frozen encoder BN) 5e-5; batch 6 at 512 (paper, section 4).
+        defaults={"lr": 2e-4, "finetune_lr": 5e-5, "betas": (0.9, 0.999), "batch_size": 6, "size": 512,
+                  "width": 64},
+        multiple=lambda config: 2 ** config["layers"],
+        check_config=pconv.check_config,
+        predict=pconv.predict,
+        setup_training=pconv.setup_training,
+        train_step=pconv.train_step,
+    ),
+    "deepfillv2": ModelEntry(
+        about="DeepFill v2 (Yu et al. 2019): gated convolutions, contextual attention, SN-PatchGAN.",
+        generator=deepfill.Generator,
+        config_keys=("cnum", "sketch"),
+        # Adam 1e-4, betas (0.5, 0.999), batch 16 at 256 (released inpaint.yml).
+        defaults={"lr": 1e-4, "betas": (0.5, 0.999), "batch_size": 16, "size": 256, "cnum": 48, "dcnum": 64},
+        multiple=lambda config: 8,
+        check_config=deepfill.check_config,
+        predict=deepfill.predict,
+        setup_training=deepfill.setup_training,
+        train_step=deepfill.train_step,
+        sketch=True,
+    ),
+}
+
+
+def model_entry(name: str) -> ModelEntry:
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; expected one of {tuple(MODELS)}")
+    return MODELS[name]
+
+
+def model_config(config: dict) -> dict:
+    """What rebuilds a run's generator: its name and `config_keys` (from a TrainConfig as dict)."""
+    return {"model": config["model"], **{k: config[k] for k in model_entry(config["model"]).config_keys}}
+
+
+def get_model(name: str, **config) -> nn.Module:
+    """The generator of model `name` built from its `config_keys`, e.g. get_model("pconv", layers=7, width=64)."""
+    entry = model_entry(name)
+    return entry.generator(**{k: config[k] for k in entry.config_keys})
+
+
+def build_trainee(config: dict, device: torch.device, wrap: Callable = lambda m: m) -> Trainee:
+    """Networks, optimisers and losses for `config` (a resolved TrainConfig as dict); `wrap` is
+    DDP's prepare_model on more than one worker."""
+    entry = model_entry(config["model"])
+    generator = get_model(config["model"], **config).to(device)
+    if config.get("finetune"):
+        generator.freeze_encoder_bn()
+    generator = wrap(generator)
+    params = [p for p in generator.parameters() if p.requires_grad]
+    optimizers = {"generator": torch.optim.Adam(params, lr=config["lr"], betas=tuple(config["betas"]))}
+    scaler = torch.amp.GradScaler(device.type) if config["precision"] == "fp16" else None
+    trainee = Trainee(config["model"], generator, optimizers, sketch=bool(config.get("sketch")),
+                      precision=config["precision"], scaler=scaler)
+    entry.setup_training(trainee, config, device, wrap)
+    return trainee
+
+
+def predict(trainee: Trainee, batch: dict) -> torch.Tensor:
+    """The model's output for a batch, from the bare module: a DDP forward on one rank alone
+    (validation) would wait for the others' buffer broadcast."""
+    from .trainee import unwrap
+
+    sketch = batch.get("sketch") if trainee.sketch else None
+    return model_entry(trainee.model).predict(unwrap(trainee.generator), batch["image"], batch["mask"], sketch)

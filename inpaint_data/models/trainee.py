@@ -1,0 +1,73 @@
+"""What training holds for any model, Ray-free: the networks, their optimisers, the loss modules,
+autocast and grad scaling, and the guard that skips a step whose loss is not finite. Each model's
+own step (models/registry.py) calls `apply` once per optimiser."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from .precision import autocast
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """The bare module of a DDP-wrapped one."""
+    return model.module if hasattr(model, "module") else model
+
+
+@dataclass
+class Trainee:
+    """The networks, optimisers and losses of one model (`model`, a registry name)."""
+
+    model: str
+    generator: nn.Module
+    optimizers: dict[str, torch.optim.Optimizer]
+    losses: dict[str, nn.Module] = field(default_factory=dict)
+    discriminator: nn.Module | None = None
+    sketch: bool = False
+    precision: str = "fp32"
+    scaler: torch.amp.GradScaler | None = None
+    skipped: int = 0
+
+    def autocast(self, device: torch.device):
+        return autocast(device.type, self.precision)
+
+    def apply(self, loss: torch.Tensor, optimizer: str) -> bool:
+        """Backward and step `optimizer` unless the loss is not finite (then the step is skipped)."""
+        opt = self.optimizers[optimizer]
+        opt.zero_grad(set_to_none=True)
+        if not torch.isfinite(loss):
+            self.skipped += 1
+            return False
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            self.scaler.step(opt)
+            self.scaler.update()
+        else:
+            loss.backward()
+            opt.step()
+        return True
+
+    def state(self) -> dict[str, Any]:
+        state = {"generator": unwrap(self.generator).state_dict(),
+                 "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
+                 "skipped": self.skipped}
+        if self.discriminator is not None:
+            state["discriminator"] = unwrap(self.discriminator).state_dict()
+        if self.scaler is not None:
+            state["scaler"] = self.scaler.state_dict()
+        return state
+
+    def load(self, state: dict[str, Any], optimizers: bool = True) -> None:
+        unwrap(self.generator).load_state_dict(state["generator"])
+        if self.discriminator is not None and "discriminator" in state:
+            unwrap(self.discriminator).load_state_dict(state["discriminator"])
+        if optimizers:
+            for k, o in self.optimizers.items():
+                o.load_state_dict(state["optimizers"][k])
+            if self.scaler is not None and "scaler" in state:
+                self.scaler.load_state_dict(state["scaler"])
+            self.skipped = state.get("skipped", 0)

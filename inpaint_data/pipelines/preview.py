@@ -1,0 +1,35 @@
+"""`inpaint-data preview`: training samples exactly as the trainer draws them, as one grid."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from ..datasets.torch import MaskSource, PairSpec, ShardedTrainingDataset
+from ..report import image_grid
+
+
+def preview_grid(path: str, spec: PairSpec, count: int, epoch: int = 0) -> tuple[np.ndarray, int]:
+    """A grid (RGB) of `count` samples of the shards at `path`: masked image (holes white) |
+    mask | sketch (when `spec.sketch`), one row each; and how many samples it shows."""
+    dataset = ShardedTrainingDataset(path, spec)
+    dataset.set_epoch(epoch)
+    rows = []
+    for s in itertools.islice(iter(dataset), count):
+        image = ((s["image"].transpose(1, 2, 0) + 1) * 127.5).round().astype(np.uint8)
+        hole = s["mask"][0] > 0
+        masked = image.copy()
+        masked[hole] = (255, 255, 255)
+        tiles = [masked, (hole * 255).astype(np.uint8)]
+        if "sketch" in s:
+            tiles.append((s["sketch"][0] * 255).astype(np.uint8))
+        rows.append(tiles)
+    if not rows:
+        raise ValueError(f"{path} holds no samples")
+    return image_grid(rows), len(rows)
+
+
+def pair_spec(size: int, mask_style: str, mask_dir: str | None, sketch: bool, seed: int) -> PairSpec:
+    masks = MaskSource(path=mask_dir) if mask_dir else MaskSource(style=mask_style)
+    return PairSpec(size=size, masks=masks, sketch=sketch, seed=seed)

@@ -1,0 +1,43 @@
+"""The model registry: the one place the trainer, the CLI and inference learn about a model."""
+
+import pytest
+import torch
+
+from inpaint_data.models.registry import MODELS, build_trainee, get_model, model_config, model_entry, predict
+from inpaint_data.pipelines.train_config import TrainConfig, default_help
+
+SMALL = {"pconv": dict(width=8, random_vgg=True), "deepfillv2": dict(cnum=8, dcnum=8)}
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_every_model_builds_steps_and_predicts_through_its_entry(name):
+    cfg = TrainConfig(model=name, data="d", out="o", size=64, batch_size=2, steps=1, **SMALL[name]).resolved()
+    config = vars(cfg)
+    assert set(model_config(config)) == {"model", *MODELS[name].config_keys}
+    trainee = build_trainee(config, torch.device("cpu"))
+    image = torch.rand(2, 3, 64, 64) * 2 - 1
+    mask = torch.zeros(2, 1, 64, 64)
+    mask[:, :, 16:40, 16:40] = 1
+    batch = {"image": image, "mask": mask}
+    metrics = MODELS[name].train_step(trainee, batch, torch.device("cpu"))
+    assert torch.isfinite(torch.tensor(metrics["loss"])) and trainee.skipped == 0
+    assert predict(trainee, batch).shape == image.shape
+    rebuilt = get_model(name, **model_config(config))
+    rebuilt.load_state_dict(trainee.generator.state_dict())
+    assert 64 % MODELS[name].multiple(model_config(config)) == 0
+
+
+def test_defaults_come_from_the_registry_once():
+    for name, entry in MODELS.items():
+        cfg = TrainConfig(model=name, data="d", out="o", steps=1).resolved()
+        for setting, value in entry.defaults.items():
+            if setting != "finetune_lr":
+                assert getattr(cfg, setting) == value, (name, setting)
+    assert default_help("size") == "[pconv 512, deepfillv2 256]"
+    assert TrainConfig(model="pconv", data="d", out="o", steps=1, finetune=True).resolved().lr == 5e-5
+    assert TrainConfig(model="pconv", data="d", out="o", steps=1, size=256).resolved().layers == 7
+
+
+def test_unknown_model_is_refused_with_the_known_ones():
+    with pytest.raises(ValueError, match="unknown model 'lama'.*pconv"):
+        model_entry("lama")

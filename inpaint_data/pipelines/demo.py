@@ -62,6 +62,7 @@ def run_demo(out: str | Path, say: Say, ray_address: str | None = None, quick: b
     figures.mkdir(parents=True, exist_ok=True)
     frames, steps, count = (12, 6, 48) if quick else (40, 150, 240)
 
+    # --------------------------------------------------------------------------- video masks
     videos = [str(sample_video("bikes.mp4")), str(sample_video("bigbuckbunny.mp4"))]
     video_spec = VideoMaskSpec(max_frames=frames, resize=360, height=256, width=256, per_pair=2)
     run = JobOptions(ray_address=ray_address)
@@ -72,6 +73,7 @@ def run_demo(out: str | Path, say: Say, ray_address: str | None = None, quick: b
     write_image(figures / "video_histogram.png", histogram_image(ratios))
     video_bins = stats.bins
 
+    # ----------------------------------------------------------------------- free-form masks
     result = run_free_form_masks(out / "masks", FreeFormSpec(style="deepfill", height=256, width=256, balance="nvidia",
                                                              dilate=True), count=count,
                                  options=replace(run, shard_size=120))
@@ -80,6 +82,7 @@ def run_demo(out: str | Path, say: Say, ray_address: str | None = None, quick: b
     write_image(figures / "masks.png", rgb=False, image=contact_sheet(kept, columns=8, thumb=96))
     write_image(figures / "histogram.png", histogram_image(ratios))
 
+    # ----------------------------------------------------------------------------- HED edges
     images = write_sample_images(out / "images")
     result = run_edges(out / "edges", [str(out / "images")], EdgeSpec(), options=replace(run, shard_size=4))
     say("HED edges", f"{result.count} edge maps with the pretrained BSDS500 HED -> {out / 'edges'}")
@@ -90,10 +93,12 @@ def run_demo(out: str | Path, say: Say, ray_address: str | None = None, quick: b
             for s in list(read_samples(out / "edges"))[:4]]
     write_image(figures / "edges.jpg", image_grid(rows, background=255))
 
+    # -------------------------------------------------------------------------- image shards
     result = run_shard_images(out / "shards", [str(out / "images")], ShardSpec(size=128), edges_dir=str(out / "edges"),
                               val_fraction=0.2, options=replace(run, shard_size=2))
     say("image shards", ", ".join(f"{k}: {r.count} images" for k, r in result.parts.items()) + f" -> {out / 'shards'}")
 
+    # ------------------------------------------------------------------------------ training
     common = dict(data=str(out / "shards" / "train"), val_data=str(out / "shards" / "val"), size=64, batch_size=2,
                   steps=steps, val_every=max(1, steps // 6), sample_every=max(1, steps // 2),
                   checkpoint_every=max(1, steps // 2), num_val=2, log_every=max(1, steps // 12), workers=1)
@@ -110,6 +115,7 @@ def run_demo(out: str | Path, say: Say, ray_address: str | None = None, quick: b
         write_image(figures / f"curve_{model}.png", curves(metrics, keys, f"{model}: training loss"))
         write_image(figures / f"val_{model}.png", curves(metrics, ("val_hole_l1",), f"{model}: validation hole L1"))
 
+    # ---------------------------------------------------------------------------- evaluation
     tables = {}
     for name, fill in (("telea", lambda im, h: baseline_fill(im, h, "telea")),
                        ("deepfillv2", ModelFiller(out / "deepfillv2.pt").fill)):
@@ -119,6 +125,7 @@ def run_demo(out: str | Path, say: Say, ray_address: str | None = None, quick: b
         tables[name] = rows
     say("evaluation", f"telea and the trained DeepFill v2 on {len(cases)} image/mask pairs -> {out / 'eval'}")
 
+    # ---------------------------------------------------------------------------- inpainting
     image = cv2.imread(str(images[0]))[:389, :501]  # an odd size on purpose
     hole = np.zeros(image.shape[:2], bool)
     hole[120:260, 160:330] = True
@@ -131,6 +138,7 @@ def run_demo(out: str | Path, say: Say, ray_address: str | None = None, quick: b
     write_image(figures / "after_telea.png", telea)
     say("inpainting", f"astronaut (501x389) filled by the DeepFill v2 model and by Telea -> {figures}")
 
+    # -------------------------------------------------------------------------------- report
     report = out / "report.html"
     atomic_write_bytes(report, _html(video_bins, stats.bins, tables, steps).encode())
     say("report", str(report))

@@ -52,7 +52,9 @@ def encode_image(image: np.ndarray, ext: str, jpeg_quality: int = 95, png_level:
     """RGB uint8 array to PNG or JPEG bytes."""
     if ext not in IMAGE_EXTS:
         raise ValueError(f"unknown image extension {ext!r}; expected one of {IMAGE_EXTS}")
-    return encode_bgr(rgb_to_bgr(image), ext, quality=jpeg_quality if ext == "jpg" else None, png_level=png_level)
+    if ext == "jpg":
+        return encode_bgr(rgb_to_bgr(image), ext, quality=jpeg_quality)
+    return encode_bgr(rgb_to_bgr(image), ext, png_level=png_level)
 
 
 def encode_meta(meta: dict[str, Any]) -> bytes:

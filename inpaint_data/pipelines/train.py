@@ -52,7 +52,7 @@ def check_run(cfg: TrainConfig) -> None:
 def _check_same_run(saved: Path, settings: dict) -> None:
     """A run folder holds one run: resuming with other settings (steps and epochs aside) is refused."""
     previous = json.loads(saved.read_text())
-    ignored = {"steps", "epochs"} | {k for k in unused_settings(settings["model"]) if settings[k] is None}
+    ignored = {"steps", "epochs"} | {k for k in unused_settings(settings["model"]) if settings.get(k) is None}
     changed = sorted(k for k in settings if k not in ignored and previous.get(k) != settings[k])
     if changed:
         raise InputError(f"{saved.parent} holds a run with other settings ({', '.join(changed)}); use another --out")

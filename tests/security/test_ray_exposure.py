@@ -39,7 +39,7 @@ def test_a_local_ray_of_ours_refuses_a_client_without_the_token(tmp_path):
 
 def test_we_warn_when_token_authentication_is_off(tmp_path):
     cli = [sys.executable, "-m", "inpaint_data.cli", "masks", "--free-form", "--count", "2", "--size", "32",
-           "--out", str(tmp_path / "o")]
+           "--shard-size", "1", "--out", str(tmp_path / "o")]  # two shards: a job that starts Ray
     done = subprocess.run(cli, env=_env(RAY_AUTH_MODE="disabled"), capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stderr.count("Ray token authentication is off (RAY_AUTH_MODE=disabled)") == 1

@@ -8,7 +8,6 @@ its presence is what marks the shard done. Side files start with `_` and tempora
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 import tarfile
@@ -122,25 +121,53 @@ class FilesWriter(ShardWriter):
             (self.tmp / f"{key}.{ext}").write_bytes(data)
 
 
+def _tar_info(name: str, size: int) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.size, info.mtime, info.mode = size, TAR_MTIME, 0o644
+    return info
+
+
+#: The fixed fields of our members' USTAR header (mode, owner, mtime, type, magic, ...).
+_TAR_TEMPLATE = _tar_info("x", 0).tobuf(tarfile.USTAR_FORMAT, "utf-8", "surrogateescape")
+
+
+def tar_header(name: str, size: int) -> bytes:
+    """The 512-byte USTAR header tarfile writes for a member of ours (mode 644, mtime
+    TAR_MTIME), built from a template: tarfile's own header code is a third of a mask's cost."""
+    encoded = name.encode()
+    if len(encoded) > 100 or size >= 8**11:  # a prefix field or a bigger size field: tarfile's way
+        return _tar_info(name, size).tobuf(tarfile.USTAR_FORMAT, "utf-8", "surrogateescape")
+    header = bytearray(_TAR_TEMPLATE)
+    header[:100] = encoded.ljust(100, b"\0")
+    header[124:136] = b"%011o\0" % size
+    header[148:156] = b" " * 8
+    header[148:156] = b"%06o\0 " % sum(header)
+    return bytes(header)
+
+
 class WebDatasetWriter(ShardWriter):
-    """A POSIX tar of `{key}.{ext}` members, readable by webdataset and Ray Data."""
+    """A POSIX tar of `{key}.{ext}` members, readable by webdataset and Ray Data; the same bytes
+    as tarfile's USTAR output."""
 
     def __init__(self, final: Path):
         super().__init__(final)
-        self._tar = tarfile.open(self.tmp, "w", format=tarfile.USTAR_FORMAT)
+        self._file = open(self.tmp, "wb")
+        self._offset = 0
 
     def _write(self, key, members, meta):
         for ext, data in members.items():
-            info = tarfile.TarInfo(f"{key}.{ext}")
-            info.size, info.mtime, info.mode = len(data), TAR_MTIME, 0o644
-            self._tar.addfile(info, io.BytesIO(data))
+            pad = -len(data) % tarfile.BLOCKSIZE
+            self._file.write(tar_header(f"{key}.{ext}", len(data)) + data + b"\0" * pad)
+            self._offset += tarfile.BLOCKSIZE + len(data) + pad
 
     def _finish(self):
-        self._tar.close()
+        end = self._offset + 2 * tarfile.BLOCKSIZE  # two zero blocks, then zeros to a whole record
+        self._file.write(b"\0" * (2 * tarfile.BLOCKSIZE + -end % tarfile.RECORDSIZE))
+        self._file.close()
 
     def _close(self):
         try:
-            self._tar.close()  # may fail again on a full disk; the file is removed anyway
+            self._file.close()  # may fail again on a full disk; the file is removed anyway
         except OSError:
             pass
 

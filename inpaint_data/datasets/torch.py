@@ -9,6 +9,7 @@ the shards in a permutation drawn from (seed, epoch); samples keep their order w
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -135,20 +136,27 @@ class ShardedTrainingDataset(IterableDataset):
         self.path, self.spec, self.rank, self.world_size = path, spec, rank, world_size
         self.epoch = 0
         self._bank: MaskBank | None = None
+        self._stream: tuple[int, int, int] | None = None
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
+        self._stream = None
 
-    def _slot(self) -> tuple[int, int]:
-        info = get_worker_info()
-        workers, worker = (info.num_workers, info.id) if info else (1, 0)
-        return self.rank * workers + worker, self.world_size * workers
+    def stream(self, epoch: int, batch: int, batches_per_epoch: int, batch_size: int) -> None:
+        """Iterate without end, epoch after epoch, from batch `batch` of `epoch` on, for one
+        DataLoader built once for a whole run (not one per epoch, which restarts its workers).
 
-    def __iter__(self) -> Iterator[dict]:
-        if self.spec.masks.path and self._bank is None:
-            self._bank = MaskBank(self.spec.masks.path)
-        slot, slots = self._slot()
-        shards = epoch_shards(self.path, self.spec.seed, self.epoch)
+        Each epoch is its first `batches_per_epoch` batches, a multiple of the DataLoader
+        workers, which take turns one batch each: so every worker yields the same share of each
+        epoch, and the batches are those of a fresh loader per epoch. The samples of batches
+        before `batch` are passed over without being decoded (a resumed run)."""
+        self._stream = (epoch, batch, batches_per_epoch, batch_size)
+        self.epoch = epoch
+
+    def _records(self, epoch: int, worker: int, workers: int) -> Iterator[tuple[str, dict[str, bytes]]]:
+        """The raw records of `epoch` for this rank's loader worker `worker` of `workers`, in order."""
+        slot, slots = self.rank * workers + worker, self.world_size * workers
+        shards = epoch_shards(self.path, self.spec.seed, epoch)
         by_shard = len(shards) >= slots
         position = 0
         for i, shard in enumerate(shards):
@@ -158,7 +166,34 @@ class ShardedTrainingDataset(IterableDataset):
                 mine = by_shard or position % slots == slot
                 position += 1
                 if mine:
-                    yield make_sample(key, members, self.spec, self.epoch, self._bank)
+                    yield key, members
+
+    def __iter__(self) -> Iterator[dict]:
+        if self.spec.masks.path and self._bank is None:
+            self._bank = MaskBank(self.spec.masks.path)
+        info = get_worker_info()
+        workers, worker = (info.num_workers, info.id) if info else (1, 0)
+        if self._stream is None:
+            for key, members in self._records(self.epoch, worker, workers):
+                yield make_sample(key, members, self.spec, self.epoch, self._bank)
+            return
+        epoch, batch, per_epoch, batch_size = self._stream
+        if per_epoch % workers:
+            raise ValueError(f"{per_epoch} batches per epoch do not split over {workers} loader workers")
+        # A fresh loader asks worker 0 first; resumed at `batch`, that batch is worker batch % workers's
+        # in a per-epoch loader, so worker w plays that loader's worker (w + batch) % workers.
+        role = (worker + batch) % workers
+        while True:
+            skipped = len(range(role, batch, workers)) * batch_size  # the samples of batches done
+            share = per_epoch // workers * batch_size
+            n = 0
+            for n, (key, members) in enumerate(itertools.islice(self._records(epoch, role, workers), share), 1):
+                if n > skipped:
+                    yield make_sample(key, members, self.spec, epoch, self._bank)
+            if n < share:
+                raise RuntimeError(f"epoch {epoch} gave rank {self.rank}, loader worker {role} {n} samples "
+                                   f"of the {share} it needs")
+            epoch, batch = epoch + 1, 0
 
 
 def collate(samples: list[dict]) -> dict:

@@ -168,58 +168,51 @@ def train_loop(config: dict) -> None:
 
     # -------------------------------------------------------------------------------- steps
     started, start_step = time.perf_counter(), step
-    while step < total:
-        epoch, skip = divmod(step, per_epoch)
-        dataset.set_epoch(epoch)
-        loader = torch.utils.data.DataLoader(dataset, batch_size=cfg.batch_size, num_workers=cfg.loader_workers,
-                                             collate_fn=collate, drop_last=True)
-        stepped = False
-        for index, batch in enumerate(loader):
-            if index < skip:
-                continue
-            if index >= per_epoch or step >= total:
-                break
-            stepped = True
-            metrics = model_entry(cfg.model).train_step(trainee, _to_device(batch, device), device)
-            step += 1
-            metrics.update(step=step, epoch=epoch, lr=trainee.optimizers["generator"].param_groups[0]["lr"],
-                           skipped_steps=trainee.skipped)
-            last = step == total
+    dataset.stream(*divmod(step, per_epoch), per_epoch, cfg.batch_size)  # one loader for the run
+    loader = torch.utils.data.DataLoader(dataset, batch_size=cfg.batch_size, num_workers=cfg.loader_workers,
+                                         collate_fn=collate, drop_last=True)
+    for batch in (loader if step < total else []):  # [] when a finished run is run again
+        epoch = step // per_epoch
+        metrics = model_entry(cfg.model).train_step(trainee, _to_device(batch, device), device)
+        step += 1
+        metrics.update(step=step, epoch=epoch, lr=trainee.optimizers["generator"].param_groups[0]["lr"],
+                       skipped_steps=trainee.skipped)
+        last = step == total
 
-            # ------------------------------------------------------------ validation and samples
-            if runner.rank == 0 and (step % cfg.val_every == 0 or last):
-                val, done = validate(trainee, val_batch, device)
-                metrics.update(val)
-                if val["val_l1"] < best:
-                    best = val["val_l1"]
-                    save_pt({"step": step, "val_l1": best, "model_config": model_config(config),
-                             "state_dict": unwrap(trainee.generator).state_dict()}, out / "best.pt")
-                if step % cfg.sample_every == 0 or last:
-                    grid = sample_grid(val_batch, done)
-                    write_image(out / "samples" / f"step_{step:08d}.png", grid)
-                    writer.add_image("samples", grid, step, dataformats="HWC")
+        # ------------------------------------------------------------ validation and samples
+        if runner.rank == 0 and (step % cfg.val_every == 0 or last):
+            val, done = validate(trainee, val_batch, device)
+            metrics.update(val)
+            if val["val_l1"] < best:
+                best = val["val_l1"]
+                save_pt({"step": step, "val_l1": best, "model_config": model_config(config),
+                         "state_dict": unwrap(trainee.generator).state_dict()}, out / "best.pt")
+            if step % cfg.sample_every == 0 or last:
+                grid = sample_grid(val_batch, done)
+                write_image(out / "samples" / f"step_{step:08d}.png", grid)
+                writer.add_image("samples", grid, step, dataformats="HWC")
 
-            # ------------------------------------------------------------ logging
-            if runner.rank == 0 and (step % cfg.log_every == 0 or last or "val_l1" in metrics):
-                rate = (step - start_step) / (time.perf_counter() - started)
-                metrics["steps_per_s"] = rate
-                _append_metrics(out, metrics)
-                for name, value in metrics.items():
-                    if isinstance(value, (int, float)) and name not in ("step", "epoch"):
-                        writer.add_scalar(name, value, step)
-                writer.flush()
-                log.info("step %d/%d loss %.4f %.2f steps/s ETA %.0f s", step, total, metrics["loss"], rate,
-                         (total - step) / max(rate, 1e-9))
+        # ------------------------------------------------------------ logging
+        if runner.rank == 0 and (step % cfg.log_every == 0 or last or "val_l1" in metrics):
+            rate = (step - start_step) / (time.perf_counter() - started)
+            metrics["steps_per_s"] = rate
+            _append_metrics(out, metrics)
+            for name, value in metrics.items():
+                if isinstance(value, (int, float)) and name not in ("step", "epoch"):
+                    writer.add_scalar(name, value, step)
+            writer.flush()
+            log.info("step %d/%d loss %.4f %.2f steps/s ETA %.0f s", step, total, metrics["loss"], rate,
+                     (total - step) / max(rate, 1e-9))
 
-            # ------------------------------------------------------------ checkpoint
-            if step % cfg.checkpoint_every == 0 or last:
-                ckpt = None
-                if runner.rank == 0:
-                    ckpt = {**trainee.state(), "step": step, "best_val_l1": best, "config": config,
-                            "model_config": model_config(config), "torch_rng": [torch.get_rng_state()]}
-                runner.report({k: v for k, v in metrics.items() if isinstance(v, (int, float))}, ckpt, cfg.keep)
-        if not stepped:
-            raise RuntimeError(f"epoch {epoch} of rank {runner.rank} ran out of batches before batch {skip}")
+        # ------------------------------------------------------------ checkpoint
+        if step % cfg.checkpoint_every == 0 or last:
+            ckpt = None
+            if runner.rank == 0:
+                ckpt = {**trainee.state(), "step": step, "best_val_l1": best, "config": config,
+                        "model_config": model_config(config), "torch_rng": [torch.get_rng_state()]}
+            runner.report({k: v for k, v in metrics.items() if isinstance(v, (int, float))}, ckpt, cfg.keep)
+        if last:
+            break
     if writer is not None:
         writer.close()
 

@@ -59,6 +59,8 @@ def _load_config_file(path: str) -> dict:
 @click.option("--layers", type=int, help="pconv levels [8 at 512, 7 at 256].")
 @click.option("--cnum", type=int, help=f"deepfillv2 generator width {default_help('cnum')}.")
 @click.option("--dcnum", type=int, help=f"deepfillv2 discriminator width {default_help('dcnum')}.")
+@click.option("--gan-weight", type=float, help="deepfillv2: weight of the adversarial loss [1, as released].")
+@click.option("--gan-warmup", type=int, help="deepfillv2: first steps with the L1 terms alone [0, as released].")
 @click.option("--keep", type=int, help="Checkpoints kept [3].")
 @click.option("--log-every", type=int)
 @click.option("--val-every", type=int)

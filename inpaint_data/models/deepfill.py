@@ -124,26 +124,38 @@ def predict(generator: nn.Module, image: torch.Tensor, mask: torch.Tensor, sketc
 
 
 def setup_training(trainee, config: dict, device: torch.device, wrap) -> None:
-    """The SN-PatchGAN discriminator and its Adam (same lr and betas as the generator)."""
+    """The SN-PatchGAN discriminator and its Adam (same lr and betas as the generator), and the
+    adversarial weight and warm-up (released: weight 1, no warm-up)."""
     trainee.discriminator = wrap(Discriminator(cnum=config["dcnum"], sketch=config["sketch"]).to(device))
     trainee.optimizers["discriminator"] = torch.optim.Adam(trainee.discriminator.parameters(), lr=config["lr"],
                                                            betas=tuple(config["betas"]))
+    trainee.settings.update(gan_weight=config.get("gan_weight", 1.0), gan_warmup=config.get("gan_warmup", 0))
 
 
 def train_step(trainee, batch: dict, device: torch.device) -> dict[str, float]:
-    """One discriminator step (hinge loss), then one generator step (L1 on both stages + GAN)."""
+    """One discriminator step (hinge loss), then one generator step (L1 on both stages + GAN).
+    During the first `gan_warmup` steps only the L1 terms train the generator, and D rests."""
     from .losses import deepfill_g_loss, hinge_d_loss
 
     image, mask = batch["image"], batch["mask"]
     sketch = batch.get("sketch") if trainee.sketch else None
+    adversarial = trainee.steps >= trainee.settings.get("gan_warmup", 0)
+    trainee.steps += 1
     with trainee.autocast(device):
         coarse, fine = trainee.generator(image, mask, sketch)
         done = composite(fine, image, mask)
-        d_loss = hinge_d_loss(trainee.discriminator(image, mask, sketch).float(),
-                              trainee.discriminator(done.detach(), mask, sketch).float())
-    trainee.apply(d_loss, "discriminator")
-    with trainee.autocast(device):
-        g_loss, terms = deepfill_g_loss(trainee.discriminator(done, mask, sketch).float(), coarse.float(),
-                                        fine.float(), image)
+    metrics = {}
+    if adversarial:
+        with trainee.autocast(device):
+            d_loss = hinge_d_loss(trainee.discriminator(image, mask, sketch).float(),
+                                  trainee.discriminator(done.detach(), mask, sketch).float())
+        trainee.apply(d_loss, "discriminator")
+        metrics["d_loss"] = d_loss.item()
+        with trainee.autocast(device):
+            fake = trainee.discriminator(done, mask, sketch).float()
+    else:
+        fake = torch.zeros(1, device=image.device)
+    weight = trainee.settings.get("gan_weight", 1.0) if adversarial else 0.0
+    g_loss, terms = deepfill_g_loss(fake, coarse.float(), fine.float(), image, gan_weight=weight)
     trainee.apply(g_loss, "generator")
-    return {"loss": g_loss.item(), "d_loss": d_loss.item(), **{k: v.item() for k, v in terms.items()}}
+    return {"loss": g_loss.item(), **metrics, **{k: v.item() for k, v in terms.items()}}

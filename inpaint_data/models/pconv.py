@@ -106,6 +106,7 @@ def setup_training(trainee, config: dict, device: torch.device, wrap) -> None:
 
 
 def train_step(trainee, batch: dict, device: torch.device) -> dict[str, float]:
+    trainee.steps += 1
     image, mask = batch["image"], batch["mask"]
     with trainee.autocast(device):
         output = trainee.generator(image, mask)

@@ -31,6 +31,8 @@ class Trainee:
     precision: str = "fp32"
     scaler: torch.amp.GradScaler | None = None
     skipped: int = 0
+    steps: int = 0  # optimisation steps taken (the model's step counts them)
+    settings: dict[str, Any] = field(default_factory=dict)  # model-specific training settings
 
     def autocast(self, device: torch.device):
         return autocast(device.type, self.precision)
@@ -54,7 +56,7 @@ class Trainee:
     def state(self) -> dict[str, Any]:
         state = {"generator": unwrap(self.generator).state_dict(),
                  "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
-                 "skipped": self.skipped}
+                 "skipped": self.skipped, "steps": self.steps}
         if self.discriminator is not None:
             state["discriminator"] = unwrap(self.discriminator).state_dict()
         if self.scaler is not None:
@@ -71,3 +73,4 @@ class Trainee:
             if self.scaler is not None and "scaler" in state:
                 self.scaler.load_state_dict(state["scaler"])
             self.skipped = state.get("skipped", 0)
+            self.steps = state.get("steps", 0)

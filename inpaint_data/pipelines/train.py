@@ -7,7 +7,7 @@ same `out` resumes. The config is train_config.py's, the run's files checkpoints
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import MISSING, asdict, fields
 from pathlib import Path
 
 from .. import __version__
@@ -52,6 +52,9 @@ def check_run(cfg: TrainConfig) -> None:
 def _check_same_run(saved: Path, settings: dict) -> None:
     """A run folder holds one run: resuming with other settings (steps and epochs aside) is refused."""
     previous = json.loads(saved.read_text())
+    for f in fields(TrainConfig):  # settings added since that run was started: their defaults
+        if f.name not in previous and f.default is not MISSING:
+            previous[f.name] = list(f.default) if isinstance(f.default, tuple) else f.default
     ignored = {"steps", "epochs"} | {k for k in unused_settings(settings["model"]) if settings.get(k) is None}
     changed = sorted(k for k in settings if k not in ignored and previous.get(k) != settings[k])
     if changed:

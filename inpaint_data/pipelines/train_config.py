@@ -33,6 +33,8 @@ class TrainConfig:
     precision: str = "fp32"
     seed: int = 0
     finetune: bool = False
+    gan_weight: float = 1.0  # deepfillv2: weight of the adversarial term (released: 1)
+    gan_warmup: int = 0  # deepfillv2: first steps with the L1 terms alone, D resting (released: 0)
     init: str | None = None  # a checkpoint or exported model to start from (fine-tuning)
     layers: int | None = None  # pconv
     width: int | None = None  # pconv
@@ -77,7 +79,7 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise InputError(f"setting {name}: must be at least 1, got {value}")
-        for name in ("workers", "loader_workers", "gpus_per_worker"):
+        for name in ("workers", "loader_workers", "gpus_per_worker", "gan_warmup", "gan_weight"):
             if getattr(self, name) < 0:
                 raise InputError(f"setting {name}: must not be negative, got {getattr(self, name)}")
         if self.lr is not None and not self.lr > 0:

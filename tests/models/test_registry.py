@@ -41,3 +41,21 @@ def test_defaults_come_from_the_registry_once():
 def test_unknown_model_is_refused_with_the_known_ones():
     with pytest.raises(ValueError, match="unknown model 'lama'.*pconv"):
         model_entry("lama")
+
+
+def test_deepfill_gan_warmup_trains_the_generator_alone_then_both():
+    cfg = TrainConfig(model="deepfillv2", data="d", out="o", size=64, batch_size=2, steps=1, cnum=8, dcnum=8,
+                      gan_warmup=2).resolved()
+    trainee = build_trainee(vars(cfg), torch.device("cpu"))
+    d_before = [p.detach().clone() for p in trainee.discriminator.parameters()]
+    g_before = [p.detach().clone() for p in trainee.generator.parameters()]
+    batch = {"image": torch.rand(2, 3, 64, 64) * 2 - 1, "mask": (torch.rand(2, 1, 64, 64) > 0.6).float()}
+    for _ in range(2):
+        metrics = MODELS["deepfillv2"].train_step(trainee, batch, torch.device("cpu"))
+        assert "d_loss" not in metrics and metrics["loss"] == pytest.approx(metrics["l1_coarse"] + metrics["l1_fine"])
+    assert all(torch.equal(a, b) for a, b in zip(d_before, trainee.discriminator.parameters()))
+    assert not all(torch.equal(a, b) for a, b in zip(g_before, trainee.generator.parameters()))
+    metrics = MODELS["deepfillv2"].train_step(trainee, batch, torch.device("cpu"))
+    assert "d_loss" in metrics and trainee.steps == 3
+    assert not all(torch.equal(a, b) for a, b in zip(d_before, trainee.discriminator.parameters()))
+    assert trainee.state()["steps"] == 3

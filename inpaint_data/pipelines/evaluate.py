@@ -24,6 +24,7 @@ from ..datasets.readers import read_samples, shard_paths
 from ..fileio import atomic_write_bytes, dumps_json
 from ..maskgen.ratios import NVIDIA_BIN_LABELS, hole_ratio, nvidia_bin, touches_border
 from ..metrics import l1, l2, psnr, ssim
+from ..report import image_grid
 
 GROUPS = ("all", "border", "no border")
 #: PSNR of a fill equal to the truth is infinite; it is reported as this many dB (JSON has no inf).
@@ -161,6 +162,4 @@ def write_report(out_dir: str | Path, rows: list[dict], cases: list[Case], strip
     writer.writerows(rows)
     atomic_write_bytes(out / "metrics.csv", table.getvalue().encode())
     if strips:
-        width = max(s.shape[1] for _, s in strips)
-        grid = np.vstack([np.pad(s, ((0, 4), (0, width - s.shape[1]), (0, 0)), constant_values=255) for _, s in strips])
-        write_image(out / "worst_best.png", grid)
+        write_image(out / "worst_best.png", image_grid([[strip] for _, strip in strips], background=255))

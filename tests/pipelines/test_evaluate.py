@@ -41,7 +41,7 @@ def test_telea_table_gets_worse_with_bigger_holes(sample_images, balanced_masks,
     l1s, psnrs = [r["l1"] for r in per_bin], [r["psnr"] for r in per_bin]
     assert l1s == sorted(l1s) and psnrs == sorted(psnrs, reverse=True)
     assert (tmp_path / "metrics.csv").read_text().startswith("bin,group,count,l1,l2,psnr,ssim")
-    assert cv2.imread(str(tmp_path / "worst_best.png")).shape == (8 * 132, 3 * 128, 3)
+    assert cv2.imread(str(tmp_path / "worst_best.png")).shape == (4 + 8 * (128 + 4), 4 + 3 * 128 + 4, 3)  # 4 px gaps
 
 
 def test_baselines_keep_known_pixels():

@@ -1,4 +1,4 @@
-"""The layer rules of docs/ARCHITECTURE.md, checked on the source: no module imports from a
+"""The layer rules of docs/architecture.md, checked on the source: no module imports from a
 higher layer (lazy imports inside functions included), Ray only in pipelines, print only in cli."""
 
 import ast

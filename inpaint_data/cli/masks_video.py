@@ -10,9 +10,10 @@ from .params import RangeType
 
 _OPTIONS = [
     click.option("--flow", type=click.Choice(FLOW_METHODS), default="dis", show_default=True,
-                 help="video: optical flow (OpenCV DIS or Farneback)."),
+                 help="video: optical flow: OpenCV DIS, Farneback, or DeepFlow (30-130x slower than DIS medium)."),
     click.option("--flow-preset", type=click.Choice(list(DIS_PRESETS)), default="medium", show_default=True,
-                 help="video: DIS preset; fast is ~4x faster with wider halos around occlusions."),
+                 help="video: DIS preset; fast is ~4x faster with wider halos, fine (full resolution) ~4x "
+                      "slower and sharp on thin strips."),
     click.option("--stride", type=click.IntRange(min=1), default=1, show_default=True,
                  help="video: pair frame t with frame t + stride."),
     click.option("--max-frames", type=click.IntRange(min=2), default=None, help="video: frames used per video."),

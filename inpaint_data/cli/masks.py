@@ -36,8 +36,9 @@ STYLE_HELP = "\n".join(f"  {name}: {s.about}" for name, s in STYLES.items())
               help="nvidia: equal counts in the six NVIDIA hole-ratio bins, half of each without "
                    "holes near the border (use a --count divisible by 12).")
 @click.option("--dilate/--no-dilate", default=None,
-              help="Grow masks with too few holes into the range instead of redrawing them "
-                   "(as NVIDIA did). Default: on with --balance, off with --hole-range.")
+              help="Grow masks with too few holes into the range instead of redrawing them: free-form "
+                   "masks by uniting more draws of the style (dilation as a last resort), video masks "
+                   "by dilation (as NVIDIA did). Default: on with --balance, off with --hole-range.")
 @click.option("--invert", is_flag=True, help="Write 255 = valid, 0 = hole (json hole_value says which).")
 @video_options
 @click.option("--box-size", type=RangeType(float, 0.0, 1.0), default="0.375:0.5", show_default=True,

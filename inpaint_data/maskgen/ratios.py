@@ -52,6 +52,12 @@ def bin_histogram(ratios) -> dict[str, int]:
 
 #: Draws per mask before a hole-ratio target is declared out of the style's reach.
 MAX_ATTEMPTS = 500
+#: Draws that may miss the inner region of a no-border mask before one is drawn on it (cut there);
+#: ten times as many once a draw of the same mask has fitted (the style can fit, it was unlucky).
+PLACEMENT_TRIES = 50
+#: Draws a grown mask may unite, and draws in a row that may overshoot the range before it stops.
+MAX_LAYERS = 64
+LAYER_MISSES = 20
 
 
 def nvidia_cell(index: int) -> tuple[int, bool]:
@@ -65,6 +71,49 @@ def bin_range(b: int) -> tuple[float, float]:
     return NVIDIA_BIN_EDGES[b], NVIDIA_BIN_EDGES[b + 1]
 
 
+def draw_inside(
+    draw, height: int, width: int, margin: int, rng: np.random.Generator, tries: int = PLACEMENT_TRIES
+) -> tuple[np.ndarray, bool]:
+    """One draw whose holes keep `margin` px from the border, without straight cuts: drawn on the
+    whole canvas and moved to a random place inside the margin when its holes fit there and do
+    not touch the canvas edge (where the style itself cuts them). After `tries` misses (styles
+    whose lines cross the canvas, e.g. PConv-Keras), drawn on the inner canvas. Returns the mask
+    and whether a whole draw was placed."""
+    inner_h, inner_w = height - 2 * margin, width - 2 * margin
+    out = np.zeros((height, width), np.uint8)
+    for _ in range(tries):
+        mask = draw(height, width, rng)
+        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+        if len(rows) == 0:
+            return mask, True
+        top, bottom, left, right = rows[0], rows[-1], cols[0], cols[-1]
+        bh, bw = bottom - top + 1, right - left + 1
+        if top == 0 or left == 0 or bottom == height - 1 or right == width - 1 or bh > inner_h or bw > inner_w:
+            continue
+        y = margin + int(rng.integers(0, inner_h - bh + 1))
+        x = margin + int(rng.integers(0, inner_w - bw + 1))
+        out[y : y + bh, x : x + bw] = mask[top : bottom + 1, left : right + 1]
+        return out, True
+    out[margin : height - margin, margin : width - margin] = draw(inner_h, inner_w, rng)
+    return out, False
+
+
+def add_layers(mask: np.ndarray, draw_one, lo: float, hi: float, max_layers: int) -> tuple[np.ndarray, int]:
+    """Unite further draws of the style with `mask` until its hole ratio passes `lo`: more strokes
+    (boxes, shapes) of the same generator, never wider ones. A draw that would overshoot `hi` is
+    left out; LAYER_MISSES of those in a row, or `max_layers` draws, end it. Returns (mask, draws)."""
+    layers, misses = 1, 0
+    ratio = hole_ratio(mask)
+    while ratio <= lo and layers < max_layers and misses < LAYER_MISSES:
+        merged = np.maximum(mask, draw_one())
+        merged_ratio = hole_ratio(merged)
+        if merged_ratio > hi:
+            misses += 1
+            continue
+        mask, ratio, layers, misses = merged, merged_ratio, layers + 1, 0
+    return mask, layers
+
+
 def fit_hole_ratio(
     draw,
     height: int,
@@ -74,13 +123,16 @@ def fit_hole_ratio(
     border: bool | None = None,
     dilate: bool = False,
     max_ratio: float = 1.0,
+    max_layers: int = 1,
 ) -> tuple[np.ndarray, dict]:
     """Draw masks until one has lo < hole ratio <= hi (and the border status asked for).
 
-    `draw(height, width, rng)` makes one mask. A mask without border holes is drawn on the
-    canvas less the no-border margin and padded back. With `dilate`, a mask with too few holes
-    is grown to a ratio drawn uniformly in the range (capped at `max_ratio`) instead of being
-    thrown away. Returns the mask and {"attempts", "dilation"} (radius in px, 0 if none).
+    `draw(height, width, rng)` makes one mask. A mask without border holes is placed inside the
+    no-border margin (`draw_inside`). With `dilate`, a mask with too few holes is grown into the
+    range instead of being thrown away: first by uniting up to `max_layers` draws of the style
+    (`add_layers`), then, as a last resort, by dilating it to a ratio drawn uniformly in the range
+    (capped at `max_ratio`). Returns the mask and {"attempts", "layers", "dilation"} (the dilation
+    radius in px, 0 if none).
     """
     from .augment import dilate_to_ratio
 
@@ -89,22 +141,31 @@ def fit_hole_ratio(
     if not 0 <= lo < hi <= 1:
         raise ValueError(f"hole range ({lo}, {hi}] is empty (this style allows at most {max_ratio:g})")
     margin = border_margin(height, width) if border is False else 0
+    placed = {"whole": False, "cut": False}
+
+    def draw_one() -> np.ndarray:
+        if not margin:
+            return draw(height, width, rng)
+        tries = 10 * PLACEMENT_TRIES if placed["whole"] else 0 if placed["cut"] else PLACEMENT_TRIES
+        mask, whole = draw_inside(draw, height, width, margin, rng, tries)
+        placed["whole" if whole else "cut"] = True
+        return mask
+
     for attempt in range(1, MAX_ATTEMPTS + 1):
-        if margin:
-            mask = np.zeros((height, width), np.uint8)
-            mask[margin : height - margin, margin : width - margin] = draw(height - 2 * margin, width - 2 * margin, rng)
-        else:
-            mask = draw(height, width, rng)
-        radius = 0.0
+        mask = draw_one()
+        layers, radius = 1, 0.0
         ratio = hole_ratio(mask)
+        if dilate and ratio <= lo and max_layers > 1:
+            mask, layers = add_layers(mask, draw_one, lo, hi, max_layers)
+            ratio = hole_ratio(mask)
         if dilate and ratio <= lo:
             grown = dilate_to_ratio(mask, float(rng.uniform(lo, hi)), margin)
             if grown is not None:
                 mask, radius = grown
                 ratio = hole_ratio(mask)
         if lo < ratio <= hi and (border is None or border == touches_border(mask)):
-            return mask, {"attempts": attempt, "dilation": radius}
-    how = "drawing and dilating" if dilate else "drawing (try --dilate)"
+            return mask, {"attempts": attempt, "layers": layers, "dilation": radius}
+    how = "drawing and growing" if dilate else "drawing (try --dilate)"
     raise ValueError(
         f"no mask with hole ratio in ({lo:g}, {hi:g}]"
         + ("" if border is None else (" with" if border else " without") + " border holes")

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..datasets.records import Sample, sample_key
 from ..maskgen.ratios import (
+    MAX_LAYERS,
     NVIDIA_BIN_LABELS,
     bin_range,
     fit_hole_ratio,
@@ -61,6 +62,7 @@ def free_form_sample(spec: FreeFormSpec, index: int) -> Sample:
             draw, spec.height, spec.width, rng,
             bin_range(target_bin) if spec.balance else spec.hole_range,
             border=border, dilate=spec.dilate, max_ratio=max_hole_ratio(spec.style, **spec.options),
+            max_layers=MAX_LAYERS,
         )
         meta.update(info)
         if spec.balance:

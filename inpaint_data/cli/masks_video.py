@@ -12,8 +12,9 @@ _OPTIONS = [
     click.option("--flow", type=click.Choice(FLOW_METHODS), default="dis", show_default=True,
                  help="video: optical flow: OpenCV DIS, Farneback, or DeepFlow (30-130x slower than DIS medium)."),
     click.option("--flow-preset", type=click.Choice(list(DIS_PRESETS)), default="medium", show_default=True,
-                 help="video: DIS preset; fast is ~4x faster with wider halos, fine (full resolution) ~4x "
-                      "slower and sharp on thin strips."),
+                 help="video: DIS preset. medium: at half resolution; fast: ~4x faster, wide halos; fine: at "
+                      "full resolution, ~4x slower, keeps 3 px strips but its patch grid makes false "
+                      "holes on real footage."),
     click.option("--stride", type=click.IntRange(min=1), default=1, show_default=True,
                  help="video: pair frame t with frame t + stride."),
     click.option("--max-frames", type=click.IntRange(min=2), default=None, help="video: frames used per video."),

@@ -10,11 +10,13 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-DIS_PRESETS = {  # name -> (OpenCV preset, finest pyramid level the flow is computed at)
-    "ultrafast": (cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, None),
-    "fast": (cv2.DISOPTICAL_FLOW_PRESET_FAST, None),
-    "medium": (cv2.DISOPTICAL_FLOW_PRESET_MEDIUM, None),  # at half resolution (finest scale 1)
-    "fine": (cv2.DISOPTICAL_FLOW_PRESET_MEDIUM, 0),  # medium at full resolution: thin strips kept, ~3.5x slower
+DIS_PRESETS = {  # name -> (OpenCV preset, settings changed from it)
+    "ultrafast": (cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, {}),
+    "fast": (cv2.DISOPTICAL_FLOW_PRESET_FAST, {}),
+    "medium": (cv2.DISOPTICAL_FLOW_PRESET_MEDIUM, {}),  # at half resolution (finest scale 1)
+    # medium at full resolution, ~4x the cost: thin strips kept, but on real footage its patch grid
+    # shows as motion boundaries (README, "Which flow")
+    "fine": (cv2.DISOPTICAL_FLOW_PRESET_MEDIUM, {"FinestScale": 0}),
 }
 FLOW_METHODS = ("dis", "farneback", "deepflow")
 DIRECTIONS = ("both", "forward")
@@ -63,10 +65,10 @@ class FlowEstimator:
         self.method = method
         self._estimator = None
         if method == "dis":
-            opencv_preset, finest_scale = DIS_PRESETS[preset]
+            opencv_preset, settings = DIS_PRESETS[preset]
             self._estimator = cv2.DISOpticalFlow_create(opencv_preset)
-            if finest_scale is not None:
-                self._estimator.setFinestScale(finest_scale)
+            for name, value in settings.items():
+                getattr(self._estimator, f"set{name}")(value)
         elif method == "deepflow":
             if not hasattr(cv2, "optflow"):
                 raise RuntimeError(
@@ -89,7 +91,7 @@ class _Workspace:
         self.gx, self.gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
         two = lambda: np.empty((h, w, 2), np.float32)  # noqa: E731
         one = lambda: np.empty((h, w), np.float32)  # noqa: E731
-        self.square, self.pair, self.derivative = two(), two(), two()
+        self.square, self.pair, self.derivative, self.weight = two(), two(), two(), two()
         self.u, self.v, self.tx, self.ty, self.fx, self.fy, self.ax, self.ay = (one() for _ in range(8))
         self.flow_sq, self.back_sq, self.mismatch, self.limit, self.energy, self.grad, self.reliable = (
             one() for _ in range(7))
@@ -164,15 +166,17 @@ def _look_up_into(back: np.ndarray, ws: _Workspace, w: int) -> np.ndarray:
         np.add(first, offset, out=index)
     for index, corner in zip(ws.index, ws.corners):
         np.take(table, index, out=corner.ravel(), mode="clip")  # mode="raise" would buffer `out`
-    c00, c01, c10, c11 = ws.corners
+    c00, c01, c10, c11 = (c.view(np.float32).reshape(*c.shape, 2) for c in ws.corners)  # (u, v) planes
+    cv2.merge([ws.ax, ws.ax], dst=ws.weight)
     for near, far in ((c00, c01), (c10, c11)):  # along x: near + ax (far - near)
-        np.subtract(far, near, out=far)
-        np.multiply(far, ws.ax, out=far)
-        np.add(near, far, out=near)
-    np.subtract(c10, c00, out=c10)  # then along y
-    np.multiply(c10, ws.ay, out=c10)
-    np.add(c00, c10, out=c00)
-    return c00.view(np.float32).reshape(*c00.shape, 2)
+        cv2.subtract(far, near, dst=far)
+        cv2.multiply(far, ws.weight, dst=far)
+        cv2.add(near, far, dst=near)
+    cv2.merge([ws.ay, ws.ay], dst=ws.weight)  # then along y
+    cv2.subtract(c10, c00, dst=c10)
+    cv2.multiply(c10, ws.weight, dst=c10)
+    cv2.add(c00, c10, dst=c00)
+    return c00
 
 
 def reliability(flow: np.ndarray, back: np.ndarray, params: OcclusionParams = OcclusionParams()) -> np.ndarray:
@@ -230,7 +234,7 @@ def remove_small_holes(mask: np.ndarray, min_area: int) -> np.ndarray:
     lut = np.full(n, 255, np.uint8)
     lut[0] = 0
     lut[small] = 0
-    return lut[labels]
+    return np.take(lut, labels)
 
 
 def occlusion_mask(

@@ -24,7 +24,7 @@ def _fidelity(flow, dx, dy, params=JOB):
 
 
 @pytest.mark.parametrize("dx,dy", MOTIONS)
-def test_fine_dis_masks_are_sharp(dx, dy):
+def test_full_resolution_dis_masks_are_sharp(dx, dy):
     """Precision within 4 px of the true strips and outline >= 0.75 (measured >= 0.95), recall >= 0.90."""
     found = _fidelity(FlowEstimator("dis", "fine"), dx, dy)
     assert found["recall"] >= 0.9 and found["precision"] >= 0.9, found

@@ -10,7 +10,7 @@ from .params import RangeType
 
 _OPTIONS = [
     click.option("--flow", type=click.Choice(FLOW_METHODS), default="dis", show_default=True,
-                 help="video: optical flow: OpenCV DIS, Farneback, or DeepFlow (30-130x slower than DIS medium)."),
+                 help="video: optical flow: OpenCV DIS, Farneback, or DeepFlow (~30x slower than DIS medium)."),
     click.option("--flow-preset", type=click.Choice(list(DIS_PRESETS)), default="medium", show_default=True,
                  help="video: DIS preset. medium: at half resolution; fast: ~4x faster, wide halos; fine: at "
                       "full resolution, ~4x slower, keeps 3 px strips but its patch grid makes false "

@@ -59,8 +59,16 @@ def _load_config_file(path: str) -> dict:
 @click.option("--layers", type=int, help="pconv levels [8 at 512, 7 at 256].")
 @click.option("--cnum", type=int, help=f"deepfillv2 generator width {default_help('cnum')}.")
 @click.option("--dcnum", type=int, help=f"deepfillv2 discriminator width {default_help('dcnum')}.")
-@click.option("--gan-weight", type=float, help="deepfillv2: weight of the adversarial loss [1, as released].")
-@click.option("--gan-warmup", type=int, help="deepfillv2: first steps with the L1 terms alone [0, as released].")
+@click.option("--recipe", type=click.Choice(["stable", "released"]),
+              help="deepfillv2: stable (R1 and a moving average, see docs/training.md) or the released "
+                   "code's settings; pconv has one recipe [stable].")
+@click.option("--gan-weight", type=float, help="deepfillv2: weight of the adversarial loss [1 in both recipes].")
+@click.option("--gan-warmup", type=int, help="deepfillv2: first steps with the L1 terms alone, D resting [0].")
+@click.option("--d-lr", type=float, help="deepfillv2: the discriminator's learning rate [--lr].")
+@click.option("--r1-weight", type=float, help="deepfillv2: R1 penalty weight gamma on real images "
+                                              "[stable 1, released 0].")
+@click.option("--ema", type=float, help="Decay of the generator's moving average, used for validation and export "
+                                        "[deepfillv2 stable 0.999; released and pconv 0: off].")
 @click.option("--keep", type=int, help="Checkpoints kept [3].")
 @click.option("--log-every", type=int)
 @click.option("--val-every", type=int)

@@ -124,17 +124,30 @@ def predict(generator: nn.Module, image: torch.Tensor, mask: torch.Tensor, sketc
 
 
 def setup_training(trainee, config: dict, device: torch.device, wrap) -> None:
-    """The SN-PatchGAN discriminator and its Adam (same lr and betas as the generator), and the
-    adversarial weight and warm-up (released: weight 1, no warm-up)."""
+    """The SN-PatchGAN discriminator and its Adam (released: the generator's lr and betas), the
+    adversarial weight and warm-up (released: weight 1, no warm-up) and R1 (released: none)."""
     trainee.discriminator = wrap(Discriminator(cnum=config["dcnum"], sketch=config["sketch"]).to(device))
-    trainee.optimizers["discriminator"] = torch.optim.Adam(trainee.discriminator.parameters(), lr=config["lr"],
+    trainee.optimizers["discriminator"] = torch.optim.Adam(trainee.discriminator.parameters(),
+                                                           lr=config.get("d_lr") or config["lr"],
                                                            betas=tuple(config["betas"]))
-    trainee.settings.update(gan_weight=config.get("gan_weight", 1.0), gan_warmup=config.get("gan_warmup", 0))
+    trainee.settings.update(gan_weight=config.get("gan_weight", 1.0), gan_warmup=config.get("gan_warmup", 0),
+                            r1_weight=config.get("r1_weight", 0.0))
+
+
+def r1_penalty(discriminator: nn.Module, image: torch.Tensor, mask: torch.Tensor,
+               sketch: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """D's logits on real images and R1 = mean over the batch of |grad_x D(x)|^2 (Mescheder et al.
+    2018, "Which Training Methods for GANs do actually Converge?"), on the image channels."""
+    real = image.detach().requires_grad_(True)
+    logits = discriminator(real, mask, sketch)
+    grad, = torch.autograd.grad(logits.sum(), real, create_graph=True)
+    return logits, grad.pow(2).flatten(1).sum(1).mean()
 
 
 def train_step(trainee, batch: dict, device: torch.device) -> dict[str, float]:
-    """One discriminator step (hinge loss), then one generator step (L1 on both stages + GAN).
-    During the first `gan_warmup` steps only the L1 terms train the generator, and D rests."""
+    """One discriminator step (hinge loss, + r1_weight/2 x R1 when set), then one generator step
+    (L1 on both stages + GAN). During the first `gan_warmup` steps only the L1 terms train the
+    generator, and D rests."""
     from .losses import deepfill_g_loss, hinge_d_loss
 
     image, mask = batch["image"], batch["mask"]
@@ -146,11 +159,18 @@ def train_step(trainee, batch: dict, device: torch.device) -> dict[str, float]:
         done = composite(fine, image, mask)
     metrics = {}
     if adversarial:
+        r1_weight = trainee.settings.get("r1_weight", 0.0)
         with trainee.autocast(device):
-            d_loss = hinge_d_loss(trainee.discriminator(image, mask, sketch).float(),
-                                  trainee.discriminator(done.detach(), mask, sketch).float())
-        trainee.apply(d_loss, "discriminator")
+            if r1_weight:
+                real, r1 = r1_penalty(trainee.discriminator, image, mask, sketch)
+            else:
+                real, r1 = trainee.discriminator(image, mask, sketch), None
+            d_loss = hinge_d_loss(real.float(), trainee.discriminator(done.detach(), mask, sketch).float())
         metrics["d_loss"] = d_loss.item()
+        if r1 is not None:
+            metrics["r1"] = r1.item()
+            d_loss = d_loss + 0.5 * r1_weight * r1.float()
+        trainee.apply(d_loss, "discriminator")
         with trainee.autocast(device):
             fake = trainee.discriminator(done, mask, sketch).float()
     else:

@@ -6,7 +6,7 @@ model is its entry here. A new model is one module (network, `check_config`, `pr
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -20,7 +20,9 @@ from .trainee import Trainee
 class ModelEntry:
     """One model. `config_keys`: the settings that rebuild the generator (an exported model's
     config). `defaults`: the paper's training settings, used where a run gives none. `multiple`:
-    what image sides must be divisible by, from the model config."""
+    what image sides must be divisible by, from the model config. `recipes`: named sets of
+    training settings; "released" is the paper's or the released code's, "stable" the default
+    (the settings measured to train stably at small scale, docs/training.md)."""
 
     about: str
     generator: Callable[..., nn.Module]
@@ -32,6 +34,7 @@ class ModelEntry:
     setup_training: Callable[[Trainee, dict, torch.device, Callable], None]
     train_step: Callable[[Trainee, dict, torch.device], dict[str, float]]
     sketch: bool = False  # takes DeepFill v2's sketch channel
+    recipes: dict[str, dict[str, Any]] = field(default_factory=lambda: {"released": {}, "stable": {}})
 
 
 MODELS: dict[str, ModelEntry] = {
@@ -60,6 +63,8 @@ MODELS: dict[str, ModelEntry] = {
         setup_training=deepfill.setup_training,
         train_step=deepfill.train_step,
         sketch=True,
+        recipes={"released": {"gan_weight": 1.0, "gan_warmup": 0, "d_lr": None, "r1_weight": 0.0, "ema": 0.0},
+                 "stable": {"gan_weight": 1.0, "gan_warmup": 0, "d_lr": None, "r1_weight": 1.0, "ema": 0.999}},
     ),
 }
 
@@ -93,15 +98,13 @@ def build_trainee(config: dict, device: torch.device, wrap: Callable = lambda m:
     optimizers = {"generator": torch.optim.Adam(params, lr=config["lr"], betas=tuple(config["betas"]))}
     scaler = torch.amp.GradScaler(device.type) if config["precision"] == "fp16" else None
     trainee = Trainee(config["model"], generator, optimizers, sketch=bool(config.get("sketch")),
-                      precision=config["precision"], scaler=scaler)
+                      precision=config["precision"], scaler=scaler, ema_decay=config.get("ema") or 0.0)
     entry.setup_training(trainee, config, device, wrap)
     return trainee
 
 
 def predict(trainee: Trainee, batch: dict) -> torch.Tensor:
-    """The model's output for a batch, from the bare module: a DDP forward on one rank alone
-    (validation) would wait for the others' buffer broadcast."""
-    from .trainee import unwrap
-
+    """The model's output for a batch, from the bare module (a DDP forward on one rank alone, as
+    in validation, would wait for the others' buffer broadcast), or its moving average when on."""
     sketch = batch.get("sketch") if trainee.sketch else None
-    return model_entry(trainee.model).predict(unwrap(trainee.generator), batch["image"], batch["mask"], sketch)
+    return model_entry(trainee.model).predict(trainee.inference_generator(), batch["image"], batch["mask"], sketch)

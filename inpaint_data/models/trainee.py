@@ -1,9 +1,11 @@
 """What training holds for any model, Ray-free: the networks, their optimisers, the loss modules,
 autocast and grad scaling, and the guard that skips a step whose loss is not finite. Each model's
-own step (models/registry.py) calls `apply` once per optimiser."""
+own step (models/registry.py) calls `apply` once per optimiser. An optional exponential moving
+average of the generator (`ema`) is what validation and export use when it is on."""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +35,31 @@ class Trainee:
     skipped: int = 0
     steps: int = 0  # optimisation steps taken (the model's step counts them)
     settings: dict[str, Any] = field(default_factory=dict)  # model-specific training settings
+    ema: nn.Module | None = None  # the averaged generator (bare module, never trained directly)
+    ema_decay: float = 0.0
+
+    def __post_init__(self):
+        if self.ema_decay > 0 and self.ema is None:
+            self.ema = copy.deepcopy(unwrap(self.generator)).requires_grad_(False)
+
+    def update_ema(self) -> None:
+        """One step of the average, after a generator step. The decay ramps up as
+        min(decay, (1 + t) / (10 + t)) over the steps t (tf.train.ExponentialMovingAverage's
+        num_updates rule), so a short run's average is not dominated by its random start."""
+        if self.ema is None:
+            return
+        decay = min(self.ema_decay, (1 + self.steps) / (10 + self.steps))
+        with torch.no_grad():
+            live = unwrap(self.generator).state_dict()
+            for name, value in self.ema.state_dict().items():
+                if value.dtype.is_floating_point:
+                    value.lerp_(live[name].detach(), 1 - decay)
+                else:
+                    value.copy_(live[name])
+
+    def inference_generator(self) -> nn.Module:
+        """What validation and export use: the average when there is one, else the bare generator."""
+        return self.ema if self.ema is not None else unwrap(self.generator)
 
     def autocast(self, device: torch.device):
         return autocast(device.type, self.precision)
@@ -61,12 +88,16 @@ class Trainee:
             state["discriminator"] = unwrap(self.discriminator).state_dict()
         if self.scaler is not None:
             state["scaler"] = self.scaler.state_dict()
+        if self.ema is not None:
+            state["ema"] = self.ema.state_dict()
         return state
 
     def load(self, state: dict[str, Any], optimizers: bool = True) -> None:
         unwrap(self.generator).load_state_dict(state["generator"])
         if self.discriminator is not None and "discriminator" in state:
             unwrap(self.discriminator).load_state_dict(state["discriminator"])
+        if self.ema is not None:
+            self.ema.load_state_dict(state.get("ema", state["generator"]))
         if optimizers:
             for k, o in self.optimizers.items():
                 o.load_state_dict(state["optimizers"][k])

@@ -63,14 +63,14 @@ def latest_state(run_dir: str | Path) -> dict:
 
 def export_model(run_dir: str | Path, out_path: str | Path, which: str = "best") -> dict:
     """An inference checkpoint (generator weights + model config) from a run: the best by
-    validation L1, or the latest."""
+    validation L1, or the latest (its moving average when the run kept one)."""
     run = Path(run_dir)
     if which == "best" and (run / "best.pt").exists():
         best = load_pt(run / "best.pt", "checkpoint")
         state, config, step = best["state_dict"], best["model_config"], best["step"]
     else:
         latest = latest_state(run)
-        state, config, step = latest["generator"], latest["model_config"], latest["step"]
+        state, config, step = latest.get("ema", latest["generator"]), latest["model_config"], latest["step"]
     exported = {"format": EXPORT_FORMAT, "version": __version__, "model_config": config, "step": step,
                 "state_dict": state}
     save_pt(exported, Path(out_path))

@@ -16,6 +16,7 @@ from ..datasets.readers import detect_format, shard_paths
 from ..errors import InputError
 from ..fileio import atomic_write_bytes, dumps_json
 from ..models.files import load_pt
+from ..models.registry import model_entry
 from .checkpoints import batches_per_epoch, export_model, init_weights, run_checkpoints
 from .train_config import TrainConfig, unused_settings
 from .train_loop import train_loop
@@ -52,6 +53,10 @@ def check_run(cfg: TrainConfig) -> None:
 def _check_same_run(saved: Path, settings: dict) -> None:
     """A run folder holds one run: resuming with other settings (steps and epochs aside) is refused."""
     previous = json.loads(saved.read_text())
+    if "recipe" not in previous:  # started before recipes: it trained with the released one
+        previous["recipe"] = "released"
+        for name, value in model_entry(settings["model"]).recipes["released"].items():
+            previous.setdefault(name, value)
     for f in fields(TrainConfig):  # settings added since that run was started: their defaults
         if f.name not in previous and f.default is not MISSING:
             previous[f.name] = list(f.default) if isinstance(f.default, tuple) else f.default

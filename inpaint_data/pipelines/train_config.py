@@ -33,8 +33,13 @@ class TrainConfig:
     precision: str = "fp32"
     seed: int = 0
     finetune: bool = False
-    gan_weight: float = 1.0  # deepfillv2: weight of the adversarial term (released: 1)
-    gan_warmup: int = 0  # deepfillv2: first steps with the L1 terms alone, D resting (released: 0)
+    recipe: str = "stable"  # the model's training recipe (registry): "released" or "stable"
+    # The recipe's settings; None: the recipe's value. deepfillv2 only.
+    gan_weight: float | None = None  # weight of the adversarial term (released: 1)
+    gan_warmup: int | None = None  # first steps with the L1 terms alone, D resting (released: 0)
+    d_lr: float | None = None  # the discriminator's learning rate (released: lr)
+    r1_weight: float | None = None  # R1 penalty on real images, weight gamma (released: 0)
+    ema: float | None = None  # decay of the generator's moving average used for validation and export (0: off)
     init: str | None = None  # a checkpoint or exported model to start from (fine-tuning)
     layers: int | None = None  # pconv
     width: int | None = None  # pconv
@@ -79,11 +84,14 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise InputError(f"setting {name}: must be at least 1, got {value}")
-        for name in ("workers", "loader_workers", "gpus_per_worker", "gan_warmup", "gan_weight"):
-            if getattr(self, name) < 0:
+        for name in ("workers", "loader_workers", "gpus_per_worker", "gan_warmup", "gan_weight", "r1_weight"):
+            if getattr(self, name) is not None and getattr(self, name) < 0:
                 raise InputError(f"setting {name}: must not be negative, got {getattr(self, name)}")
-        if self.lr is not None and not self.lr > 0:
-            raise InputError(f"setting lr: must be above 0, got {self.lr}")
+        for name in ("lr", "d_lr"):
+            if getattr(self, name) is not None and not getattr(self, name) > 0:
+                raise InputError(f"setting {name}: must be above 0, got {getattr(self, name)}")
+        if self.ema is not None and not 0 <= self.ema < 1:
+            raise InputError(f"setting ema: must be in [0, 1), got {self.ema}")
 
     def resolved(self) -> TrainConfig:
         """Defaults filled in from the model's registry entry; checks types and the combination."""
@@ -99,8 +107,10 @@ class TrainConfig:
             raise ValueError(f"{self.model} takes no sketch channel")
         if self.finetune and "finetune_lr" not in entry.defaults:
             raise ValueError("--finetune is PConv's second stage (frozen encoder BN)")
+        if self.recipe not in entry.recipes:
+            raise ValueError(f"{self.model} has no recipe {self.recipe!r}; expected one of {tuple(entry.recipes)}")
         out = TrainConfig(**{f.name: getattr(self, f.name) for f in fields(self)})
-        defaults = dict(entry.defaults)
+        defaults = {**entry.defaults, **entry.recipes[self.recipe]}
         if self.finetune:
             defaults["lr"] = defaults["finetune_lr"]
         for name, value in defaults.items():
@@ -114,8 +124,10 @@ class TrainConfig:
 
 def unused_settings(model: str) -> set[str]:
     """Settings other models define and `model` does not (None in its resolved config)."""
-    mine = set(MODELS[model].defaults) | set(MODELS[model].config_keys)
-    return {k for name, e in MODELS.items() if name != model for k in (*e.defaults, *e.config_keys)} - mine
+    def used(e):
+        return {*e.defaults, *e.config_keys, *(k for recipe in e.recipes.values() for k in recipe)}
+
+    return {k for name, e in MODELS.items() if name != model for k in used(e)} - used(MODELS[model])
 
 
 def default_help(setting: str) -> str:

@@ -19,7 +19,6 @@ from ..fileio import dumps_json
 from ..metrics import l1, psnr, ssim
 from ..models.files import load_pt, save_pt
 from ..models.registry import build_trainee, model_config, model_entry, predict
-from ..models.trainee import unwrap
 from ..report import image_grid
 from .checkpoints import STATE_FILE, batches_per_epoch, init_weights
 from .train_config import TrainConfig
@@ -88,7 +87,7 @@ def to_uint8(x: torch.Tensor) -> np.ndarray:
 
 def validate(trainee, batch: dict, device) -> tuple[dict, torch.Tensor]:
     """Metrics of the composite on the fixed validation batch, and the composite."""
-    generator = unwrap(trainee.generator)
+    generator = trainee.inference_generator()
     generator.eval()
     with torch.no_grad(), trainee.autocast(device):
         output = predict(trainee, batch).float()
@@ -174,6 +173,7 @@ def train_loop(config: dict) -> None:
     for batch in (loader if step < total else []):  # [] when a finished run is run again
         epoch = step // per_epoch
         metrics = model_entry(cfg.model).train_step(trainee, _to_device(batch, device), device)
+        trainee.update_ema()
         step += 1
         metrics.update(step=step, epoch=epoch, lr=trainee.optimizers["generator"].param_groups[0]["lr"],
                        skipped_steps=trainee.skipped)
@@ -186,7 +186,7 @@ def train_loop(config: dict) -> None:
             if val["val_l1"] < best:
                 best = val["val_l1"]
                 save_pt({"step": step, "val_l1": best, "model_config": model_config(config),
-                         "state_dict": unwrap(trainee.generator).state_dict()}, out / "best.pt")
+                         "state_dict": trainee.inference_generator().state_dict()}, out / "best.pt")
             if step % cfg.sample_every == 0 or last:
                 grid = sample_grid(val_batch, done)
                 write_image(out / "samples" / f"step_{step:08d}.png", grid)

@@ -60,9 +60,9 @@ def _load_config_file(path: str) -> dict:
 @click.option("--cnum", type=int, help=f"deepfillv2 generator width {default_help('cnum')}.")
 @click.option("--dcnum", type=int, help=f"deepfillv2 discriminator width {default_help('dcnum')}.")
 @click.option("--recipe", type=click.Choice(["stable", "released"]),
-              help="deepfillv2: stable (R1 and a moving average, see docs/training.md) or the released "
-                   "code's settings; pconv has one recipe [stable].")
-@click.option("--gan-weight", type=float, help="deepfillv2: weight of the adversarial loss [1 in both recipes].")
+              help="deepfillv2: stable (adversarial weight 0.1, R1 and a moving average; docs/training.md) "
+                   "or the released code's settings; pconv has one recipe [stable].")
+@click.option("--gan-weight", type=float, help="deepfillv2: weight of the adversarial loss [stable 0.1, released 1].")
 @click.option("--gan-warmup", type=int, help="deepfillv2: first steps with the L1 terms alone, D resting [0].")
 @click.option("--d-lr", type=float, help="deepfillv2: the discriminator's learning rate [--lr].")
 @click.option("--r1-weight", type=float, help="deepfillv2: R1 penalty weight gamma on real images "

@@ -64,7 +64,7 @@ MODELS: dict[str, ModelEntry] = {
         train_step=deepfill.train_step,
         sketch=True,
         recipes={"released": {"gan_weight": 1.0, "gan_warmup": 0, "d_lr": None, "r1_weight": 0.0, "ema": 0.0},
-                 "stable": {"gan_weight": 1.0, "gan_warmup": 0, "d_lr": None, "r1_weight": 1.0, "ema": 0.999}},
+                 "stable": {"gan_weight": 0.1, "gan_warmup": 0, "d_lr": None, "r1_weight": 1.0, "ema": 0.999}},
     ),
 }
 

@@ -86,7 +86,7 @@ class Case:
     metrics: dict[str, float]
 
 
-def _fit(image: np.ndarray, h: int, w: int) -> np.ndarray:
+def fit_image(image: np.ndarray, h: int, w: int) -> np.ndarray:
     """Resize the short side and centre-crop an image to h x w."""
     side = max(h, w)
     if min(image.shape[:2]) != side:
@@ -105,7 +105,7 @@ def evaluate(images: str, masks: str, fill: Callable[[np.ndarray, np.ndarray], n
     Unreadable images and masks are left out and appended to `skipped`."""
     mask_list = load_masks(masks, skipped, max_pixels)
     h, w = mask_list[0][1].shape
-    image_list = [(key, _fit(image, h, w)) for key, image in load_images(images, skipped, max_pixels)]
+    image_list = [(key, fit_image(image, h, w)) for key, image in load_images(images, skipped, max_pixels)]
     if not image_list:
         return [], []
     cases, strips = [], []
@@ -113,7 +113,7 @@ def evaluate(images: str, masks: str, fill: Callable[[np.ndarray, np.ndarray], n
         key, image = image_list[k % len(image_list)]
         mask_key, hole = mask_list[k % len(mask_list)]
         if hole.shape != image.shape[:2]:
-            image = _fit(image, *hole.shape)
+            image = fit_image(image, *hole.shape)
         filled = fill(image, hole)
         ratio = hole_ratio(hole)
         case = Case(key, mask_key, ratio, nvidia_bin(ratio), touches_border(hole.astype(np.uint8)), {

@@ -50,3 +50,17 @@ def test_unreadable_files_raise_video_error(tmp_path):
     (tmp_path / "t.mp4").write_text("not a video")
     with pytest.raises(VideoError, match="cannot open"):
         probe_video(str(tmp_path / "t.mp4"))
+
+
+def test_time_split_frames_hold_out_the_later_frames_of_each_video(tmp_path):
+    from inpaint_data.datasets.samples import write_time_split_frames
+
+    split = dict(short_side=32, train_share=0.8, videos=("carphone_pristine.mp4",))
+    counts = write_time_split_frames(tmp_path, **split)
+    assert counts == {"train": 96, "val": 24}
+    index = {split: sorted(int(p.stem.split("_")[-1]) for p in (tmp_path / split).glob("*.png"))
+             for split in ("train", "val")}
+    assert index["train"] == list(range(96)) and index["val"] == list(range(96, 120))
+    first = (tmp_path / "val" / "carphone_pristine_00096.png").stat().st_mtime_ns
+    assert write_time_split_frames(tmp_path, **split) == counts
+    assert (tmp_path / "val" / "carphone_pristine_00096.png").stat().st_mtime_ns == first  # kept, not rewritten

@@ -27,6 +27,7 @@ def test_stable_is_the_default_recipe_and_released_is_one_flag_away():
     for name, value in MODELS["deepfillv2"].recipes["stable"].items():
         assert getattr(stable, name) == value
     assert stable.r1_weight > 0 and 0 < stable.ema < 1
+    assert stable.gan_weight < released.gan_weight
     assert (released.gan_weight, released.gan_warmup, released.r1_weight, released.ema, released.d_lr) == (
         1.0, 0, 0.0, 0.0, None)
     assert _config(r1_weight=0.25).r1_weight == 0.25  # a setting given wins over the recipe
@@ -111,5 +112,5 @@ def test_a_run_from_before_recipes_resumes_with_the_released_recipe(tmp_path):
     saved.write_text(json.dumps(old))
     released = {**asdict(_config(recipe="released")), "betas": list(old["betas"])}
     _check_same_run(saved, released)
-    with pytest.raises(InputError, match=r"other settings \(ema, r1_weight, recipe\)"):
+    with pytest.raises(InputError, match=r"other settings \(ema, gan_weight, r1_weight, recipe\)"):
         _check_same_run(saved, {**asdict(_config()), "betas": list(old["betas"])})

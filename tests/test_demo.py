@@ -10,11 +10,14 @@ def test_quick_demo_writes_a_report_with_every_image(ray_session, tmp_path):
     result = CliRunner().invoke(main, ["demo", "--quick", "--out", str(tmp_path / "demo")])
     assert result.exit_code == 0, result.output
     for stage in ("video masks", "free-form masks", "HED edges", "image shards", "train DeepFill v2",
-                  "train PConv-UNet", "evaluation", "inpainting", "report"):
+                  "train PConv-UNet", "evaluation", "a model that learned", "inpainting", "report"):
         assert f"] {stage}:" in result.output
     html = (tmp_path / "demo" / "report.html").read_text()
     sources = re.findall(r'<img src="([^"]+)"', html)
-    assert len(sources) == 12
+    assert len(sources) == 13
     assert all((tmp_path / "demo" / s).stat().st_size > 1000 for s in sources)  # none missing or empty
-    assert html.count("<table>") == 2 and "(0.5,0.6]" in html
+    assert html.count("<table>") == 5 and "(0.5,0.6]" in html
+    shipped = (tmp_path / "demo" / "eval_frames" / "deepfillv2_shipped" / "metrics.json").read_text()
+    telea = (tmp_path / "demo" / "eval_frames" / "telea" / "metrics.json").read_text()
+    assert '"filler": "deepfillv2_shipped"' in shipped and '"filler": "telea"' in telea
     assert Path(tmp_path / "demo" / "deepfillv2.pt").exists()

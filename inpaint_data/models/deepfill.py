@@ -30,6 +30,20 @@ class _Stack(nn.Module):
         return self.layers(x)
 
 
+def tf_conv_init(module: nn.Module) -> nn.Module:
+    """TensorFlow's defaults for `tf.layers.conv2d`, which the released code builds every layer
+    with: Glorot-uniform kernels, zero biases. PyTorch's default (kaiming-uniform, a = sqrt(5))
+    draws weights with half the variance; through DeepFill's gated layers (ELU x sigmoid, about
+    a halving each) the signal then fades to ~1 % of the input by the bottleneck, and the
+    generator learns a flat fill first and escapes it only slowly (docs/training.md)."""
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d):
+            weight = m.parametrizations.weight.original if hasattr(m, "parametrizations") else m.weight
+            nn.init.xavier_uniform_(weight)
+            nn.init.zeros_(m.bias)
+    return module
+
+
 def _dilated(c: int) -> list[tuple]:
     return [("conv", c, 3, 1, rate) for rate in (2, 4, 8, 16)]
 
@@ -67,6 +81,7 @@ class Generator(nn.Module):
         ])
         self.fine_out = GatedConv2d(self.refine_out.out_channels, 3, 3, activation=None)
         self.last_offsets: torch.Tensor | None = None
+        tf_conv_init(self)
 
     def forward(self, image: torch.Tensor, hole_mask: torch.Tensor, sketch: torch.Tensor | None = None):
         if image.shape[-2] % 8 or image.shape[-1] % 8:
@@ -105,6 +120,7 @@ class Discriminator(nn.Module):
             layers += [spectral_norm_conv(previous, c), nn.LeakyReLU(0.2)]
             previous = c
         self.layers = nn.Sequential(*layers)
+        tf_conv_init(self)
 
     def forward(self, image: torch.Tensor, hole_mask: torch.Tensor, sketch: torch.Tensor | None = None) -> torch.Tensor:
         parts = [image, hole_mask] + ([sketch] if self.sketch else [])

@@ -31,9 +31,9 @@ from .train import TrainConfig, run_training
 SAMPLE_IMAGES = ("astronaut", "coffee", "chelsea", "rocket", "camera", "coins", "hubble_deep_field",
                  "immunohistochemistry", "moon", "clock", "brick", "grass", "gravel", "colorwheel")
 
-#: DeepFill v2 (cnum 16) trained 1,500 steps at 64 px on the bundled videos' training frames by
-#: `python benchmarks/learning.py` (its OUT/models/deepfillv2.pt), shipped so the demo can show a
-#: model that learned; README, "Does training learn?".
+#: DeepFill v2 (cnum 16, stable recipe, lr 1e-3) trained 1,500 steps at 64 px on the bundled
+#: videos' training frames by `python benchmarks/learning.py` (its OUT/models/deepfillv2.pt),
+#: shipped so the demo can show a model that learned; README, "Does training learn?".
 SHIPPED_DEEPFILL = Path(__file__).resolve().parents[1] / "weights" / "deepfillv2_frames64.pt"
 
 Say = Callable[[str, str], None]
@@ -226,8 +226,8 @@ table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #bbb;paddi
 <p>The later frames of bikes, bigbuckbunny and carphone (the first 86 % of each video are the
 training frames). Columns: input (hole in white) | Telea | DeepFill v2 after the 150 steps above |
 the DeepFill v2 shipped with the package (<code>inpaint_data/weights/deepfillv2_frames64.pt</code>,
-1,500 steps at 64 px on the training frames by <code>benchmarks/learning.py</code>, about 20 CPU
-minutes) | ground truth. Shown 3x enlarged.</p>
+1,500 steps at 64 px and lr 1e-3 on the training frames by <code>benchmarks/learning.py</code>,
+about 35 minutes on one CPU core) | ground truth. Shown 3x enlarged.</p>
 <img src="{f}/held_out_fills.png" alt="held-out fills">
 <h3>Telea</h3>{_table(tables["frames_telea"])}
 <h3>DeepFill v2 after 150 steps (this demo)</h3>{_table(tables["frames_deepfillv2_150_steps"])}

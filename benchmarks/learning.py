@@ -10,7 +10,7 @@ thread per run, the runs side by side (`--parallel`).
 Writes OUT/learning.md (the table), OUT/curves.png (validation hole L1 over the steps),
 OUT/learning.json, and each run, exported model and evaluation under OUT; prints the JSON.
 The target (issue 16): every model at or below Telea's L1 in the (0.3, 0.6] bins of the held-out
-frames, and no divergence (validation hole L1 never above 1.2 x its best after the first fifth).
+frames, and no divergence (after the first fifth, validation hole L1 never above 1.2 x its best so far).
 
 Usage: python benchmarks/learning.py --out learning/ [--runs pconv,deepfillv2,deepfillv2-released] [--steps N]
 The shipped demo model (inpaint_data/weights/deepfillv2_frames64.pt) is OUT/models/deepfillv2.pt

@@ -20,23 +20,26 @@ def sample_video(name: str) -> Path:
 
 
 def write_time_split_frames(root: Path, short_side: int = 96, train_share: float = 0.86,
-                            videos: tuple[str, ...] = SAMPLE_VIDEOS) -> dict[str, int]:
+                            videos: tuple[str, ...] = SAMPLE_VIDEOS,
+                            splits: tuple[str, ...] = ("train", "val")) -> dict[str, int]:
     """Every frame of the sample videos as PNG, resized to `short_side`, split in time: each
     video's first `train_share` of frames into root/train, the later ones into root/val (held-out
-    frames come after the training frames of the same video). Returns the counts per split;
-    frames already written are kept."""
+    frames come after the training frames of the same video). Only the frames of `splits` are
+    decoded. Returns the counts per split; frames already written are kept."""
     from .images import write_image
     from .video import probe_video, read_frames
 
-    counts = {"train": 0, "val": 0}
+    counts = {split: 0 for split in splits}
     for name in videos:
         info = probe_video(str(sample_video(name)), short_side)
         cut = int(info.frames * train_share)
-        for n, rgb in read_frames(info, 0, info.frames, 1):
-            split = "train" if n < cut else "val"
-            path = root / split / f"{Path(name).stem}_{n:05d}.png"
-            if not path.exists():
-                path.parent.mkdir(parents=True, exist_ok=True)
-                write_image(path, rgb)
-            counts[split] += 1
+        for split, start, stop in (("train", 0, cut), ("val", cut, info.frames)):
+            if split not in splits:
+                continue
+            for n, rgb in read_frames(info, start, stop, 1):
+                path = root / split / f"{Path(name).stem}_{n:05d}.png"
+                if not path.exists():
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    write_image(path, rgb)
+                counts[split] += 1
     return counts

@@ -158,7 +158,7 @@ def held_out_frames(out: Path, figures: Path, run: JobOptions, quick: bool) -> d
     later frames of the bundled videos (the shipped model never saw them), with 64 px DeepFill
     masks balanced over the NVIDIA bins: the tables and a grid of fills."""
     frames = out / "frames"
-    write_time_split_frames(frames, short_side=96, train_share=0.86)
+    write_time_split_frames(frames, short_side=96, train_share=0.86, splits=("val",))
     masks = out / "masks64"
     run_free_form_masks(masks, FreeFormSpec(style="deepfill", height=64, width=64, balance="nvidia", dilate=True),
                         count=24 if quick else 72, options=replace(run, workers=0))

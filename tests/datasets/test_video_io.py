@@ -64,3 +64,5 @@ def test_time_split_frames_hold_out_the_later_frames_of_each_video(tmp_path):
     first = (tmp_path / "val" / "carphone_pristine_00096.png").stat().st_mtime_ns
     assert write_time_split_frames(tmp_path, **split) == counts
     assert (tmp_path / "val" / "carphone_pristine_00096.png").stat().st_mtime_ns == first  # kept, not rewritten
+    held_out = write_time_split_frames(tmp_path / "only_val", **split, splits=("val",))
+    assert held_out == {"val": 24} and not (tmp_path / "only_val" / "train").exists()

@@ -10,6 +10,7 @@ under the same rule.
 
 from __future__ import annotations
 
+import hashlib
 import pickle
 from pathlib import Path
 from typing import Any
@@ -67,3 +68,24 @@ def save_pt(obj: Any, path: str | Path) -> Path:
     with atomic_file(path) as tmp:
         torch.save(obj, tmp)
     return Path(path)
+
+
+def sha256_of(path: str | Path) -> str:
+    """The sha256 of a file, hex, read in 1 MiB pieces."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_sha256(path: str | Path, expected: str, what: str) -> None:
+    """Refuse a weights file whose sha256 does not start with `expected` (a whole digest, or
+    the 8-digit prefix that torch.hub-style release names carry): a metric computed with other
+    weights is not comparable with the papers'. InputError names both digests."""
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"{what}: {path} not found")
+    actual = sha256_of(path)
+    if not actual.startswith(expected.lower()):
+        raise InputError(f"{what}: {path} has sha256 {actual[:16]}..., expected {expected[:16]}...; "
+                         "it is another file than the released one")

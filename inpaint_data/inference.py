@@ -30,9 +30,39 @@ def baseline_fill(image: np.ndarray, hole: np.ndarray, method: str, radius: int 
     return composite_uint8(filled, image, hole)
 
 
+def _padded(x, m, multiple: int):
+    """Pad image and mask tensors on the bottom and right to a multiple of `multiple` (reflect;
+    replicate where the image is too small to reflect); the padding is known pixels."""
+    import torch.nn.functional as F
+
+    h, w = x.shape[-2:]
+    ph, pw = -h % multiple, -w % multiple
+    mode = "reflect" if ph < h and pw < w else "replicate"
+    return F.pad(x, (0, pw, 0, ph), mode=mode), F.pad(m, (0, pw, 0, ph), value=0.0)
+
+
+def _to_tensors(images: np.ndarray, holes: np.ndarray, device):
+    """B x H x W x 3 uint8 and B x H x W bool -> B x 3 x H x W float in 0..255 and B x 1 x H x W, 1 = hole."""
+    import torch
+
+    x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().to(device)
+    m = torch.from_numpy(np.ascontiguousarray(holes, dtype=np.float32))[:, None].to(device)
+    return x, m
+
+
+def _to_uint8(out, images: np.ndarray, holes: np.ndarray, signed: bool) -> np.ndarray:
+    """A B x 3 x H' x W' output in [-1, 1] (`signed`) or [0, 1], cropped to H x W and composited
+    into the inputs."""
+    h, w = holes.shape[1:]
+    out = out[:, :, :h, :w]
+    out = (out.clamp(-1, 1) + 1) * 127.5 if signed else out.clamp(0, 1) * 255
+    filled = out.round().byte().permute(0, 2, 3, 1).cpu().numpy()
+    return np.where(holes[..., None], filled, images)
+
+
 class ModelFiller:
     """An exported model (`inpaint-data export`) as a hole filler for images of any size: each
-    image is padded (reflect) to the model's multiple, filled, cropped back and composited."""
+    batch is padded (reflect) to the model's multiple, filled, cropped back and composited."""
 
     def __init__(self, path: str | Path, device: str = "cpu"):
         import torch
@@ -46,24 +76,72 @@ class ModelFiller:
         self.multiple = self.entry.multiple(self.config)
         self.sketch = bool(self.config.get("sketch"))
 
-    def fill(self, image: np.ndarray, hole: np.ndarray, sketch: np.ndarray | None = None) -> np.ndarray:
+    def fill_batch(self, images: np.ndarray, holes: np.ndarray, sketches: np.ndarray | None = None) -> np.ndarray:
+        """B images of one size (B x H x W x 3 uint8, holes B x H x W bool) -> B filled composites."""
         import torch
         import torch.nn.functional as F
 
-        h, w = hole.shape
-        ph, pw = -h % self.multiple, -w % self.multiple
-        x = torch.from_numpy(image).permute(2, 0, 1)[None].float().to(self.device) / 127.5 - 1
-        m = torch.from_numpy(hole.astype(np.float32))[None, None].to(self.device)
-        mode = "reflect" if ph < h and pw < w else "replicate"
-        x = F.pad(x, (0, pw, 0, ph), mode=mode)
-        m = F.pad(m, (0, pw, 0, ph), value=0.0)
+        x, m = _to_tensors(images, holes, self.device)
+        x, m = _padded(x / 127.5 - 1, m, self.multiple)
         s = None
         if self.sketch:
-            s = torch.zeros_like(m) if sketch is None else F.pad(
-                torch.from_numpy((sketch > 0).astype(np.float32))[None, None].to(self.device), (0, pw, 0, ph))
+            s = torch.zeros_like(m)
+            if sketches is not None:
+                ph, pw = m.shape[2] - holes.shape[1], m.shape[3] - holes.shape[2]
+                s = F.pad(torch.from_numpy((sketches > 0).astype(np.float32))[:, None].to(self.device), (0, pw, 0, ph))
             s = s * m
         with torch.no_grad():
             out = self.entry.predict(self.model, x, m, s)
-        out = out[0, :, :h, :w].clamp(-1, 1)
-        filled = ((out + 1) * 127.5).round().byte().permute(1, 2, 0).cpu().numpy()
-        return composite_uint8(filled, image, hole)
+        return _to_uint8(out, images, holes, signed=True)
+
+    def fill(self, image: np.ndarray, hole: np.ndarray, sketch: np.ndarray | None = None) -> np.ndarray:
+        return self.fill_batch(image[None], hole[None], None if sketch is None else sketch[None])[0]
+
+
+#: TorchScript models in LaMa's `to_jit.py` convention (big-lama.pt as iopaint loads it):
+#: forward(image B x 3 x H x W in [0, 1], mask B x 1 x H x W with 1 = hole) -> B x 3 x H x W in
+#: [0, 1]. Sizes are padded to this multiple unless the file says otherwise (iopaint pads big-lama to 8).
+TORCHSCRIPT_MULTIPLE = 8
+
+
+class TorchScriptFiller:
+    """A TorchScript model (`export --torchscript`, or one traced elsewhere such as big-lama.pt).
+    A TorchScript file holds code that runs when called: load only files you trust."""
+
+    def __init__(self, path: str | Path, device: str = "cpu", multiple: int | None = None):
+        import json
+
+        import torch
+
+        from .models.exported import TORCHSCRIPT_INFO
+
+        extra = {TORCHSCRIPT_INFO: ""}
+        try:
+            self.model = torch.jit.load(str(path), map_location=device, _extra_files=extra).eval()
+        except (RuntimeError, ValueError) as e:
+            from .errors import InputError, first_line
+
+            raise InputError(f"{path} is not a TorchScript model we can load ({first_line(e, 160)})") from None
+        self.info = json.loads(extra[TORCHSCRIPT_INFO]) if extra[TORCHSCRIPT_INFO] else {}
+        self.multiple = multiple or self.info.get("multiple", TORCHSCRIPT_MULTIPLE)
+        self.device = torch.device(device)
+        self.sketch = False
+
+    def fill_batch(self, images: np.ndarray, holes: np.ndarray, sketches: np.ndarray | None = None) -> np.ndarray:
+        import torch
+
+        x, m = _to_tensors(images, holes, self.device)
+        x, m = _padded(x / 255, m, self.multiple)
+        with torch.no_grad():
+            out = self.model(x, m)
+        return _to_uint8(out, images, holes, signed=False)
+
+    def fill(self, image: np.ndarray, hole: np.ndarray, sketch: np.ndarray | None = None) -> np.ndarray:
+        return self.fill_batch(image[None], hole[None])[0]
+
+
+def load_filler(model: str, device: str = "cpu"):
+    """`torchscript:PATH` -> TorchScriptFiller, any other path -> ModelFiller (an exported model)."""
+    if model.startswith("torchscript:"):
+        return TorchScriptFiller(model[len("torchscript:"):], device)
+    return ModelFiller(model, device)

@@ -8,58 +8,111 @@ import click
 
 from ..datasets.images import MAX_PIXELS
 from ..inference import BASELINES
+from ..maskgen.ratios import BIN_SCHEMES
 
 
 def _filler(model, baseline, device):
-    from ..inference import ModelFiller, baseline_fill
+    """(fill, fill_batch or None, description) for --model / --baseline."""
+    from ..inference import baseline_fill, load_filler
 
     if (model is None) == (baseline is None):
         raise click.UsageError("give --model or --baseline")
     if baseline:
-        return lambda image, hole, sketch=None: baseline_fill(image, hole, baseline), f"baseline {baseline}"
+        return lambda image, hole, sketch=None: baseline_fill(image, hole, baseline), None, f"baseline {baseline}"
+    path = model.removeprefix("torchscript:")
+    if not Path(path).is_file():
+        raise click.UsageError(f"--model {model}: no such file")
     try:
-        filler = ModelFiller(model, device)
+        filler = load_filler(model, device)
     except ValueError as e:
         raise click.ClickException(str(e)) from None
-    return filler.fill, f"model {model} ({filler.config['model']})"
+    name = filler.config["model"] if hasattr(filler, "config") else "TorchScript"
+    return filler.fill, filler.fill_batch, f"model {model} ({name})"
+
+
+def _lpips_backbones(values) -> dict[str, str]:
+    backbones = {}
+    for value in values:
+        net, sep, path = value.partition("=")
+        if not sep or net not in ("alex", "vgg"):
+            raise click.BadParameter(f"{value!r}: expected alex=PATH or vgg=PATH", param_hint="--lpips-backbone")
+        backbones[net] = path
+    return backbones
+
+
+MODEL_HELP = ("A model from `inpaint-data export`, or torchscript:PATH for a TorchScript model in LaMa's "
+              "to_jit.py convention (`export --torchscript`, big-lama.pt): image in [0, 1], mask 1 = hole.")
 
 
 @click.command("eval")
 @click.option("--images", required=True, type=click.Path(exists=True), help="Test image shards or an image folder.")
 @click.option("--masks", required=True, type=click.Path(exists=True, file_okay=False),
               help="Mask shards (e.g. `masks --balance nvidia`) or a folder of mask PNGs (255 = hole).")
-@click.option("--model", type=click.Path(exists=True, dir_okay=False), help="A model from `inpaint-data export`.")
+@click.option("--model", help=MODEL_HELP)
 @click.option("--baseline", type=click.Choice(BASELINES), help="OpenCV inpainting or mean colour, no model needed.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True)
+@click.option("--bins", type=click.Choice(sorted(BIN_SCHEMES)), default="nvidia", show_default=True,
+              help="Hole-ratio bins of the table: NVIDIA's six (0.01-0.6), LaMa's ten 10 % bins, "
+                   "CoModGAN's five 0.2 bins.")
+@click.option("--inception-weights", type=click.Path(exists=True, dir_okay=False),
+              help="pytorch-fid's pt_inception-2015-12-05-6726825d.pth: adds FID, P-IDS and U-IDS.")
+@click.option("--lpips-backbone", multiple=True, metavar="NET=PATH",
+              help="alex=alexnet-owt-7be5be79.pth or vgg=vgg16-397923af.pth (torchvision's ImageNet weights; "
+                   "the heads come from `pip install --no-deps lpips==0.1.4`): adds LPIPS. Repeatable.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True,
+              help="Images filled and scored at once.")
 @click.option("--max-pixels", type=click.IntRange(min=1), default=MAX_PIXELS, show_default=True,
               help="Skip (and record) images and masks whose header claims more pixels than this.")
-@click.option("--device", default="cpu", show_default=True)
-def evaluate_command(images, masks, model, baseline, out_dir, max_pixels, device):
-    """Per NVIDIA hole-ratio bin and border/no-border: L1 (%), L2 (%), PSNR, SSIM on the composite.
+@click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:1, ... for the model and metrics.")
+def evaluate_command(images, masks, model, baseline, out_dir, bins, inception_weights, lpips_backbone, batch_size,
+                     max_pixels, device):
+    """Per hole-ratio bin and border/no-border: L1 (%), L2 (%), PSNR, SSIM on the composite, and
+    LPIPS, FID, P-IDS and U-IDS when their weights are given.
 
     Image i (in key order) gets mask i mod M; images are resized and centre-cropped to the mask
     size. Writes metrics.json, metrics.csv and worst_best.png (worst and best by PSNR).
     """
+    from ..pipelines.eval_scoring import FeatureScorer, MetricWeights, missing_metrics
     from ..pipelines.evaluate import evaluate, summarise, write_report
 
-    fill, what = _filler(model, baseline, device)
+    fill, fill_batch, what = _filler(model, baseline, device)
+    weights = MetricWeights(inception=inception_weights, lpips_backbones=_lpips_backbones(lpips_backbone))
+    for line in missing_metrics(weights):
+        click.echo(line, err=True)
+    try:
+        scorer = FeatureScorer.from_weights(weights, device)
+    except (ValueError, FileNotFoundError) as e:
+        raise click.UsageError(str(e)) from None
     skipped: list[dict] = []
     try:
-        cases, strips = evaluate(images, masks, fill, skipped=skipped, max_pixels=max_pixels)
+        result = evaluate(images, masks, fill, skipped=skipped, max_pixels=max_pixels, fill_batch=fill_batch,
+                          batch_size=batch_size, bins=bins, scorer=scorer or None)
     except ValueError as e:
         raise click.UsageError(str(e)) from None
     for s in skipped:
         click.echo(f"skipped {s['path']}: {s['reason']}", err=True)
-    if not cases:
+    if not result.cases:
         raise click.UsageError(f"no readable images in {images}")
-    rows = summarise(cases)
-    write_report(out_dir, rows, cases, strips, {"images": images, "masks": masks, "filler": what, "skipped": skipped})
-    click.echo(f"{len(cases)} images, {what}" + (f", {len(skipped)} inputs skipped" if skipped else ""))
-    click.echo(f"{'bin':<12}{'group':<11}{'n':>6}{'L1 %':>8}{'L2 %':>8}{'PSNR':>8}{'SSIM':>8}")
-    for r in rows:
-        click.echo(f"{r['bin']:<12}{r['group']:<11}{r['count']:>6}{r['l1']:>8.2f}{r['l2']:>8.2f}"
-                   f"{r['psnr']:>8.2f}{r['ssim']:>8.3f}")
+    rows = summarise(result.cases, bins, result.features)
+    write_report(out_dir, rows, result.cases, result.strips,
+                 {"images": images, "masks": masks, "filler": what, "bins": bins, "skipped": skipped})
+    click.echo(f"{len(result.cases)} images, {what}" + (f", {len(skipped)} inputs skipped" if skipped else ""))
+    _print_table(rows)
     click.echo(f"wrote {Path(out_dir) / 'metrics.json'}, metrics.csv, worst_best.png")
+
+
+#: Column title and format of each metric in the terminal table.
+COLUMNS = {"l1": ("L1 %", ".2f"), "l2": ("L2 %", ".2f"), "psnr": ("PSNR", ".2f"), "ssim": ("SSIM", ".3f"),
+           "lpips_alex": ("LPIPS-A", ".4f"), "lpips_vgg": ("LPIPS-V", ".4f"), "fid": ("FID", ".2f"),
+           "p_ids": ("P-IDS", ".3f"), "u_ids": ("U-IDS", ".3f")}
+
+
+def _print_table(rows: list[dict]) -> None:
+    names = [n for n in COLUMNS if n in rows[-1]]
+    click.echo(f"{'bin':<12}{'group':<11}{'n':>6}" + "".join(f"{COLUMNS[n][0]:>9}" for n in names))
+    for r in rows:
+        cells = "".join(f"{'-':>9}" if r.get(n) is None else f"{r[n]:>9{COLUMNS[n][1]}}" for n in names)
+        click.echo(f"{r['bin']:<12}{r['group']:<11}{r['count']:>6}" + cells)
 
 
 @click.command()
@@ -68,7 +121,7 @@ def evaluate_command(images, masks, model, baseline, out_dir, max_pixels, device
               help="One mask PNG for every image, or a folder of masks named like the images (255 = hole).")
 @click.option("--sketch", "sketches", type=click.Path(exists=True), default=None,
               help="deepfillv2 with sketch: an edge PNG or a folder named like the images.")
-@click.option("--model", type=click.Path(exists=True, dir_okay=False), help="A model from `inpaint-data export`.")
+@click.option("--model", help=MODEL_HELP)
 @click.option("--baseline", type=click.Choice(BASELINES))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
               help="Folder for the filled PNGs ({key}.png); it may not hold any input.")
@@ -84,7 +137,7 @@ def inpaint(images, masks, sketches, model, baseline, out_dir, overwrite, max_pi
     """
     from ..pipelines.inpaint import InpaintJob, plan_inpaint, run_inpaint
 
-    fill, what = _filler(model, baseline, device)
+    fill, _, what = _filler(model, baseline, device)
     job = InpaintJob(images=images, masks=masks, sketches=sketches, out=out_dir, overwrite=overwrite,
                      max_pixels=max_pixels)
     try:

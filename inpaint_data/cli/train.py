@@ -122,16 +122,28 @@ def train(ctx, model, config_file, **options):
 
 
 @click.command()
-@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("run_dir", type=click.Path(exists=True))
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), required=True, help="model.pt to write.")
 @click.option("--which", type=click.Choice(["best", "latest"]), default="best", show_default=True,
               help="best by validation L1, or the latest checkpoint.")
-def export(run_dir, out_file, which):
-    """An inference checkpoint (weights + model config) from a training run."""
-    from ..pipelines.checkpoints import export_model
+@click.option("--torchscript", is_flag=True,
+              help="Write a TorchScript model in LaMa's to_jit.py convention instead: forward(image, mask), "
+                   "image B x 3 x H x W in [0, 1], mask B x 1 x H x W with 1 = hole, returns the composite in "
+                   "[0, 1]; H and W multiples of the model's size step (eval/inpaint pad). RUN_DIR may also be "
+                   "a model file from `export`.")
+@click.option("--trace-size", type=click.IntRange(min=8), default=256, show_default=True,
+              help="--torchscript: side of the example traced (rounded up to the model's size step).")
+def export(run_dir, out_file, which, torchscript, trace_size):
+    """An inference checkpoint (weights + model config) from a training run, or a TorchScript model
+    that eval and inpaint take as --model torchscript:PATH (and other tools as they take big-lama.pt)."""
+    from ..pipelines.checkpoints import export_model, export_torchscript
 
+    if not torchscript and not Path(run_dir).is_dir():
+        raise click.UsageError(f"{run_dir} is not a run folder (a model file is taken with --torchscript)")
     try:
-        info = export_model(run_dir, out_file, which)
+        info = (export_torchscript(run_dir, out_file, which, trace_size) if torchscript
+                else export_model(run_dir, out_file, which))
     except FileNotFoundError as e:
         raise click.UsageError(str(e)) from None
-    click.echo(f"wrote {out_file}: {info['model_config']} at step {info['step']}")
+    click.echo(f"wrote {out_file}: {info['model_config']} at step {info['step']}"
+               + (f", TorchScript, sizes in steps of {info['multiple']} px" if torchscript else ""))

@@ -25,6 +25,41 @@ def nvidia_bin(ratio: float) -> int | None:
     return int(np.searchsorted(NVIDIA_BIN_EDGES, ratio, side="left")) - 1
 
 
+#: Reporting bins of later papers: LaMa's ten 10 % bins (its evaluator's np.digitize over
+#: linspace(0, 1, 11): [lo, hi)) and CoModGAN's five 0.2 hole ranges (metric_defaults.py h0..h4);
+#: both closed at 1.0 on the right. NVIDIA's six are (lo, hi] from 0.01, as the paper reports.
+BIN_SCHEMES = {
+    "nvidia": NVIDIA_BIN_EDGES,
+    "lama": tuple(round(0.1 * i, 1) for i in range(11)),
+    "comodgan": (0.0, 0.2, 0.4, 0.6, 0.8, 1.0),
+}
+
+
+def bin_labels(scheme: str = "nvidia") -> tuple[str, ...]:
+    """Printed labels of a scheme's bins: "(0.01,0.1]" for NVIDIA, "[0.1,0.2)" for the others."""
+    edges = scheme_edges(scheme)
+    if scheme == "nvidia":
+        return NVIDIA_BIN_LABELS
+    return tuple(f"[{lo:g},{hi:g}{']' if hi == 1 else ')'}" for lo, hi in zip(edges[:-1], edges[1:]))
+
+
+def scheme_edges(scheme: str) -> tuple[float, ...]:
+    try:
+        return BIN_SCHEMES[scheme]
+    except KeyError:
+        raise ValueError(f"unknown bins {scheme!r}; expected one of {sorted(BIN_SCHEMES)}") from None
+
+
+def ratio_bin(ratio: float, scheme: str = "nvidia") -> int | None:
+    """Index of the scheme's bin holding `ratio`, or None when no bin holds it."""
+    if scheme == "nvidia":
+        return nvidia_bin(ratio)
+    edges = scheme_edges(scheme)
+    if not edges[0] <= ratio <= edges[-1]:
+        return None
+    return min(int(np.searchsorted(edges, ratio, side="right")) - 1, len(edges) - 2)
+
+
 def border_margin(height: int, width: int) -> int:
     """The no-border margin scaled with the short side (50 px at 512, 25 px at 256)."""
     return int(round(BORDER_MARGIN_AT_512 * min(height, width) / 512))

@@ -3,6 +3,7 @@ it, loaded as plain data (models/files.py) for inference anywhere."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import torch
@@ -14,6 +15,8 @@ from .registry import get_model
 
 #: The `format` entry of an exported model file.
 EXPORT_FORMAT = "inpaint-data-model"
+#: Extra file of a TorchScript model exported by us (`export --torchscript`): {"multiple", "model_config", "step"}.
+TORCHSCRIPT_INFO = "inpaint_data.json"
 
 
 def load_model(path: str | Path, device: str = "cpu") -> tuple[nn.Module, dict]:
@@ -28,3 +31,33 @@ def load_model(path: str | Path, device: str = "cpu") -> tuple[nn.Module, dict]:
         raise InputError(f"{path}: its model config {config!r} does not describe a model ({e})") from None
     model.load_state_dict(exported["state_dict"])
     return model.to(torch.device(device)).eval(), exported["model_config"]
+
+
+class LamaConvention(nn.Module):
+    """A generator behind LaMa's `to_jit.py` interface: forward(image in [0, 1], mask with 1 = hole)
+    -> the composite in [0, 1] (the model's pixels in the hole, the image's elsewhere). H and W
+    must be multiples of the model's `multiple`; callers pad (as iopaint does for big-lama)."""
+
+    def __init__(self, model: nn.Module, config: dict):
+        super().__init__()
+        from .registry import model_entry
+
+        self.model = model
+        self.predict = model_entry(config["model"]).predict
+        self.sketch = bool(config.get("sketch"))
+
+    def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        sketch = torch.zeros_like(mask) if self.sketch else None
+        out = self.predict(self.model, image * 2 - 1, mask, sketch).clamp(-1, 1)
+        return mask * (out + 1) / 2 + (1 - mask) * image
+
+
+def trace_model(model: nn.Module, config: dict, size: int) -> torch.jit.ScriptModule:
+    """The model in LaMa's convention, traced on one size x size example (CPU, eval mode)."""
+    wrapped = LamaConvention(model.cpu().eval(), config).eval()
+    image = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(0))
+    mask = torch.zeros(1, 1, size, size)
+    mask[..., size // 4: size // 2, size // 4: 3 * size // 4] = 1
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer notes on Python ints; outputs checked at other sizes in the tests
+        return torch.jit.trace(wrapped, (image, mask), check_trace=False)

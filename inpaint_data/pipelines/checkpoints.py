@@ -9,7 +9,8 @@ from pathlib import Path
 from .. import __version__
 from ..datasets.readers import detect_format, shard_paths
 from ..errors import InputError
-from ..models.exported import EXPORT_FORMAT
+from ..fileio import atomic_file
+from ..models.exported import EXPORT_FORMAT, TORCHSCRIPT_INFO, load_model, trace_model
 from ..models.files import load_pt, save_pt
 
 #: The file of a Ray Train checkpoint folder that holds the training state.
@@ -61,9 +62,9 @@ def latest_state(run_dir: str | Path) -> dict:
     return max(states, key=lambda s: s[0]["step"])[0]
 
 
-def export_model(run_dir: str | Path, out_path: str | Path, which: str = "best") -> dict:
-    """An inference checkpoint (generator weights + model config) from a run: the best by
-    validation L1, or the latest (its moving average when the run kept one)."""
+def run_weights(run_dir: str | Path, which: str = "best") -> tuple[dict, dict, int]:
+    """(generator state_dict, model config, step) of a run: the best by validation L1, or the
+    latest (its moving average when the run kept one)."""
     run = Path(run_dir)
     if which == "best" and (run / "best.pt").exists():
         best = load_pt(run / "best.pt", "checkpoint")
@@ -71,7 +72,36 @@ def export_model(run_dir: str | Path, out_path: str | Path, which: str = "best")
     else:
         latest = latest_state(run)
         state, config, step = latest.get("ema", latest["generator"]), latest["model_config"], latest["step"]
+    return state, config, step
+
+
+def export_model(run_dir: str | Path, out_path: str | Path, which: str = "best") -> dict:
+    """An inference checkpoint (generator weights + model config) from a run (see run_weights)."""
+    state, config, step = run_weights(run_dir, which)
     exported = {"format": EXPORT_FORMAT, "version": __version__, "model_config": config, "step": step,
                 "state_dict": state}
     save_pt(exported, Path(out_path))
     return {"model_config": config, "step": step}
+
+
+def export_torchscript(source: str | Path, out_path: str | Path, which: str = "best", trace_size: int = 256) -> dict:
+    """A TorchScript model in LaMa's `to_jit.py` convention (models.exported.LamaConvention) from a
+    run folder or an exported model file, traced at the smallest multiple of the model's size
+    step >= `trace_size`; the config and that step ride along as an extra file."""
+    import torch
+
+    from ..models.registry import get_model, model_entry
+
+    if Path(source).is_file():
+        model, config = load_model(source)
+        step = load_pt(source, "model").get("step")
+    else:
+        state, config, step = run_weights(source, which)
+        model = get_model(config["model"], **config)
+        model.load_state_dict(state)
+    multiple = model_entry(config["model"]).multiple(config)
+    traced = trace_model(model, config, -(-trace_size // multiple) * multiple)
+    info = {"multiple": multiple, "model_config": config, "step": step, "version": __version__}
+    with atomic_file(out_path) as tmp:
+        torch.jit.save(traced, str(tmp), _extra_files={TORCHSCRIPT_INFO: json.dumps(info)})
+    return info

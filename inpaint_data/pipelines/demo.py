@@ -124,7 +124,8 @@ def run_demo(out: str | Path, say: Say, ray_address: str | None = None, quick: b
     tables = {}
     for name, fill in (("telea", lambda im, h: baseline_fill(im, h, "telea")),
                        ("deepfillv2", ModelFiller(out / "deepfillv2.pt").fill)):
-        cases, strips = evaluate(str(out / "images"), str(out / "masks"), fill, keep_worst_best=2)
+        result = evaluate(str(out / "images"), str(out / "masks"), fill, keep_worst_best=2)
+        cases, strips = result.cases, result.strips
         rows = summarise(cases)
         write_report(out / "eval" / name, rows, cases, strips, {"filler": name})
         tables[name] = rows
@@ -167,7 +168,8 @@ def held_out_frames(out: Path, figures: Path, run: JobOptions, quick: bool) -> d
                "deepfillv2_shipped": ModelFiller(SHIPPED_DEEPFILL).fill}
     tables = {}
     for name, fill in fillers.items():
-        cases, strips = evaluate(str(frames / "val"), str(masks), fill, keep_worst_best=2)
+        result = evaluate(str(frames / "val"), str(masks), fill, keep_worst_best=2)
+        cases, strips = result.cases, result.strips
         rows = summarise(cases)
         write_report(out / "eval_frames" / name, rows, cases, strips, {"filler": name})
         tables[f"frames_{name}"] = rows

@@ -36,6 +36,22 @@ def test_fid_of_shifted_samples_approaches_the_shift():
     assert fid(real, shifted) == pytest.approx(9.0, abs=0.05)
 
 
+def test_trace_term_matches_scipys_matrix_square_root():
+    from scipy import linalg
+
+    rng = np.random.default_rng(5)
+    a, b = rng.random((500, 48)), rng.random((400, 48)) ** 1.5
+    (mu1, s1), (mu2, s2) = gaussian_stats(a), gaussian_stats(b)
+    reference = np.sum((mu1 - mu2) ** 2) + np.trace(s1) + np.trace(s2) - 2 * np.trace(linalg.sqrtm(s1 @ s2).real)
+    assert frechet_distance(mu1, s1, mu2, s2) == pytest.approx(reference, rel=1e-9)
+
+
+def test_low_rank_fid_equals_the_full_computation():
+    rng = np.random.default_rng(6)
+    a, b = rng.random((12, 64)), rng.random((9, 64)) ** 2  # fewer vectors than dimensions
+    assert fid(a, b) == pytest.approx(frechet_distance(*gaussian_stats(a), *gaussian_stats(b)), rel=1e-6)
+
+
 def test_fid_survives_a_singular_covariance():
     rng = np.random.default_rng(3)
     low_rank = rng.normal(size=(10, 2)) @ rng.normal(size=(2, 6))  # rank 2 in 6 dimensions

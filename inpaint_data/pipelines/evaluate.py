@@ -211,7 +211,8 @@ SET_METRICS = ("fid", "p_ids", "u_ids")
 def summarise(cases: list[Case], bins: str = "nvidia",
               features: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> list[dict]:
     """Rows per (bin, group) with the mean per-case metrics and, with Inception features, FID
-    (at least 2 cases) and P-IDS / U-IDS of the row's cases; bins with no case are left out."""
+    (at least 2 cases) and P-IDS / U-IDS of the row's cases in the "all" group (the papers do
+    not split them by border); bins with no case are left out."""
     rows = []
     labels = bin_labels(bins)
     inception = (features or {}).get("inception")
@@ -225,7 +226,7 @@ def summarise(cases: list[Case], bins: str = "nvidia",
             for name in CASE_METRICS:
                 if name in cases[chosen[0]].metrics:
                     row[name] = float(np.mean([cases[i].metrics[name] for i in chosen]))
-            if inception is not None:
+            if inception is not None and group == "all":
                 real, fake = inception[0][chosen], inception[1][chosen]
                 row["fid"] = fid(real, fake) if len(chosen) >= 2 else None
                 row["p_ids"], row["u_ids"] = inception_discriminative_scores(real, fake)

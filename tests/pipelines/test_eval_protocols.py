@@ -148,3 +148,26 @@ def test_eval_refuses_metric_weights_of_another_release(folders, tmp_path):
     result = CliRunner().invoke(main, ["eval", "--images", str(folders / "images"), "--masks", str(folders / "masks"),
                                        "--baseline", "telea", "--lpips-backbone", "squeeze=x", "--out", str(tmp_path)])
     assert result.exit_code == 2 and "alex=PATH or vgg=PATH" in result.output
+
+
+def test_export_torchscript_of_the_shipped_model_fills_as_the_model_does(tmp_path):
+    from inpaint_data.inference import ModelFiller
+    from inpaint_data.pipelines.demo import SHIPPED_DEEPFILL
+
+    out = tmp_path / "deepfill.ts"
+    result = CliRunner().invoke(main, ["export", str(SHIPPED_DEEPFILL), "--out", str(out), "--torchscript",
+                                       "--trace-size", "64"])
+    assert result.exit_code == 0, result.output
+    assert "TorchScript, sizes in steps of" in result.output
+    scripted, eager = load_filler(f"torchscript:{out}"), ModelFiller(SHIPPED_DEEPFILL)
+    assert scripted.info["model_config"]["model"] == "deepfillv2" and scripted.multiple == eager.multiple
+    rng = np.random.default_rng(2)
+    images = rng.integers(0, 256, (2, 45, 70, 3), dtype=np.uint8)  # another size than traced, two at once
+    holes = np.zeros((2, 45, 70), bool)
+    holes[0, 10:30, 20:50] = True
+    holes[1, 5:40, 5:15] = True
+    a, b = scripted.fill_batch(images, holes), eager.fill_batch(images, holes)
+    assert np.array_equal(a[~holes], images[~holes])
+    assert np.abs(a.astype(int) - b.astype(int)).max() <= 1  # [0, 1] vs [-1, 1] arithmetic: rounding only
+    result = CliRunner().invoke(main, ["export", str(tmp_path), "--out", str(tmp_path / "x.pt")])
+    assert result.exit_code == 2 and "no checkpoint" in result.output

@@ -107,7 +107,8 @@ def masks(ctx, free_form, videos, style, mix, count, size, out_dir, fmt, seed, s
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Where to write the PNGs. Default: PATH itself (as _contact_sheet.png and _histogram.png).")
 def stats(path, sheet_count, out_dir):
-    """Per-bin histogram and hole-ratio mean/sd of a mask set, a contact sheet and a histogram PNG."""
+    """Per-bin histogram, hole-ratio mean/sd and LaMa's mean distance from hole pixels to the nearest
+    known pixel of a mask set, a contact sheet and a histogram PNG."""
     from pathlib import Path
 
     from ..datasets.images import write_image
@@ -120,6 +121,10 @@ def stats(path, sheet_count, out_dir):
     if summary.count == 0:
         raise click.UsageError(f"{path} holds no masks")
     click.echo(f"{summary.count} masks; hole ratio mean {summary.hole_ratio_mean:.3f}, sd {summary.hole_ratio_sd:.3f}")
+    if summary.known_distance:
+        d = summary.known_distance
+        click.echo("distance from hole pixels to the nearest known pixel (LaMa's Dist 2known), px: "
+                   f"mean {d['mean']:.2f}, median {d['median']:.2f}, min {d['min']:.2f}, max {d['max']:.2f}")
     click.echo(f"{'NVIDIA bin':<12}{'masks':>8}{'share':>8}{'border':>8}")
     for label, n in summary.bins.items():
         border = summary.border_by_bin.get(label, "")

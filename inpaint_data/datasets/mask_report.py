@@ -15,6 +15,7 @@ from ..maskgen.ratios import (
     NVIDIA_BIN_LABELS,
     bin_histogram,
     hole_ratio,
+    known_distance,
     nvidia_bin,
 )
 from ..report import histogram_chart
@@ -29,12 +30,14 @@ class MaskSetStats:
     bins: dict[str, int]
     border_by_bin: dict[str, int]
     styles: dict[str, int] = field(default_factory=dict)
+    #: LaMa's distance from hole pixels to the nearest known pixel, per mask: mean, median, min, max.
+    known_distance: dict[str, float] = field(default_factory=dict)
 
 
 def mask_set_stats(path: str | Path, keep: int = 0) -> tuple[MaskSetStats, list[np.ndarray], np.ndarray]:
     """Statistics of every mask of an output folder, the first `keep` masks (255 = hole), and
     all hole ratios. Ratios come from each record's json, or from the mask when it has none."""
-    ratios, borders, styles, kept = [], [], Counter(), []
+    ratios, borders, styles, kept, distances = [], [], Counter(), [], []
     for sample in read_samples(path):
         meta = sample.meta
         mask = sample.mask
@@ -43,6 +46,9 @@ def mask_set_stats(path: str | Path, keep: int = 0) -> tuple[MaskSetStats, list[
         ratios.append(float(meta["hole_ratio"]) if "hole_ratio" in meta else hole_ratio(mask))
         borders.append(bool(meta.get("border", False)))
         styles[meta.get("component", meta.get("style", "unknown"))] += 1
+        distance = known_distance(mask > 127)
+        if distance is not None:
+            distances.append(distance)
         if len(kept) < keep:
             kept.append(mask)
     r = np.asarray(ratios, np.float64)
@@ -58,6 +64,8 @@ def mask_set_stats(path: str | Path, keep: int = 0) -> tuple[MaskSetStats, list[
         bins=bin_histogram(ratios),
         border_by_bin=border_by_bin,
         styles=dict(sorted(styles.items())),
+        known_distance={"mean": float(np.mean(distances)), "median": float(np.median(distances)),
+                        "min": float(np.min(distances)), "max": float(np.max(distances))} if distances else {},
     )
     return stats, kept, r
 

@@ -25,9 +25,10 @@ def nvidia_bin(ratio: float) -> int | None:
     return int(np.searchsorted(NVIDIA_BIN_EDGES, ratio, side="left")) - 1
 
 
-#: Reporting bins of later papers: LaMa's ten 10 % bins (its evaluator's np.digitize over
-#: linspace(0, 1, 11): [lo, hi)) and CoModGAN's five 0.2 hole ranges (metric_defaults.py h0..h4);
-#: both closed at 1.0 on the right. NVIDIA's six are (lo, hi] from 0.01, as the paper reports.
+#: Reporting bins of later papers: LaMa's ten 10 % bins (bin/calc_dataset_stats.py:
+#: searchsorted(linspace(0, 1, 11), ratio) - 1, clipped: (lo, hi], 0 in the first) and CoModGAN's
+#: five 0.2 hole ranges (metric_defaults.py h0..h4; its masks lie strictly inside them, reported
+#: here as [lo, hi), 1.0 in the last). NVIDIA's six are (lo, hi] from 0.01, as the paper reports.
 BIN_SCHEMES = {
     "nvidia": NVIDIA_BIN_EDGES,
     "lama": tuple(round(0.1 * i, 1) for i in range(11)),
@@ -36,11 +37,14 @@ BIN_SCHEMES = {
 
 
 def bin_labels(scheme: str = "nvidia") -> tuple[str, ...]:
-    """Printed labels of a scheme's bins: "(0.01,0.1]" for NVIDIA, "[0.1,0.2)" for the others."""
+    """Printed labels of a scheme's bins: "(0.1,0.2]" for NVIDIA and LaMa, "[0.2,0.4)" for CoModGAN."""
     edges = scheme_edges(scheme)
     if scheme == "nvidia":
         return NVIDIA_BIN_LABELS
-    return tuple(f"[{lo:g},{hi:g}{']' if hi == 1 else ')'}" for lo, hi in zip(edges[:-1], edges[1:]))
+    pairs = list(zip(edges[:-1], edges[1:]))
+    if scheme == "lama":
+        return tuple(f"{'[' if lo == 0 else '('}{lo:g},{hi:g}]" for lo, hi in pairs)
+    return tuple(f"[{lo:g},{hi:g}{']' if hi == 1 else ')'}" for lo, hi in pairs)
 
 
 def scheme_edges(scheme: str) -> tuple[float, ...]:
@@ -57,7 +61,19 @@ def ratio_bin(ratio: float, scheme: str = "nvidia") -> int | None:
     edges = scheme_edges(scheme)
     if not edges[0] <= ratio <= edges[-1]:
         return None
-    return min(int(np.searchsorted(edges, ratio, side="right")) - 1, len(edges) - 2)
+    side = "left" if scheme == "lama" else "right"
+    return int(np.clip(np.searchsorted(edges, ratio, side=side) - 1, 0, len(edges) - 2))
+
+
+def known_distance(mask: np.ndarray) -> float | None:
+    """LaMa's "Dist 2known" (bin/calc_dataset_stats.py): the mean Euclidean distance, in pixels,
+    from each hole pixel to the nearest known pixel. None for a mask with no hole or no known pixel."""
+    from scipy.ndimage import distance_transform_edt
+
+    hole = mask > 0
+    if not hole.any() or hole.all():
+        return None
+    return float(distance_transform_edt(hole)[hole].mean())
 
 
 def border_margin(height: int, width: int) -> int:

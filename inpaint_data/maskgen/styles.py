@@ -9,6 +9,7 @@ from functools import partial
 import numpy as np
 
 from .boxes import box_mask
+from .comodgan import COMODGAN_TRIES, comodgan_mask, lama_outpainting, mat_large, mat_small, random_mask
 from .presets import (
     LAMA_MAX_TAMPER_AREA,
     LAMA_PRESETS,
@@ -41,6 +42,16 @@ STYLES: dict[str, Style] = {
                     LAMA_MAX_TAMPER_AREA)
         for name in LAMA_PRESETS
     },
+    "lama-outpainting": Style(lama_outpainting, "LaMa outpainting: 4..25% strips along random sides"),
+    "comodgan": Style(comodgan_mask, "CoModGAN RandomMask: rectangles and 12..47 px strokes, any hole ratio"),
+    **{
+        f"comodgan-h{i}": Style(partial(random_mask, tries=COMODGAN_TRIES, hole_range=(0.2 * i, 0.2 * (i + 1))),
+                                f"CoModGAN evaluation bucket h{i}: holes in ({0.2 * i:g}, {0.2 * (i + 1):g})",
+                                0.2 * (i + 1))
+        for i in range(5)
+    },
+    "mat-large": Style(mat_large, "MAT large masks (its mask_generator_512: fewer tries than CoModGAN)"),
+    "mat-small": Style(mat_small, "MAT small masks (its mask_generator_512_small)"),
 }
 MIXED = "mixed"
 

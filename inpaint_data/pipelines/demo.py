@@ -21,7 +21,8 @@ from ..inference import ModelFiller, baseline_fill
 from ..report import image_grid, line_chart
 from .checkpoints import export_model
 from .edges import EdgeSpec, run_edges
-from .evaluate import evaluate, fit_image, load_images, load_masks, summarise, write_report
+from .eval_data import fit_image, list_images, load_masks, read_images
+from .evaluate import evaluate, summarise, write_report
 from .job import JobOptions
 from .masks_synth import FreeFormSpec, run_free_form_masks
 from .masks_video import VideoMaskSpec, run_video_masks
@@ -173,8 +174,8 @@ def held_out_frames(out: Path, figures: Path, run: JobOptions, quick: bool) -> d
         rows = summarise(cases)
         write_report(out / "eval_frames" / name, rows, cases, strips, {"filler": name})
         tables[f"frames_{name}"] = rows
-    images = [image for _, image in load_images(str(frames / "val"))]
-    holes = sorted((hole for _, hole in load_masks(str(masks))), key=lambda h: h.mean())
+    images = [image for _, image, _ in read_images(list_images(str(frames / "val")))]
+    holes = sorted((m.hole() for m in load_masks(str(masks))), key=lambda h: h.mean())
     rows = []
     for k, q in ((5, 0.3), (25, 0.5), (45, 0.7), (62, 0.9)):  # bigbuckbunny, bikes x 2, carphone; larger holes
         image = fit_image(images[k % len(images)], 64, 64)

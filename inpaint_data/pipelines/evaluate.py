@@ -6,101 +6,24 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ..datasets.codec import decode_sample
-from ..datasets.geometry import crop, crop_box, resize_short_side
-from ..datasets.images import (
-    MAX_PIXELS,
-    ImageError,
-    find_images,
-    read_gray8,
-    read_rgb,
-    write_image,
-)
-from ..datasets.readers import detect_format, read_samples, shard_paths, shard_records
+from ..datasets.images import MAX_PIXELS, write_image
 from ..fileio import atomic_write_bytes, dumps_json
 from ..maskgen.ratios import bin_labels, hole_ratio, ratio_bin, touches_border
 from ..metrics import l1, l2, psnr, ssim
 from ..report import image_grid
 from ..set_metrics import fid, inception_discriminative_scores
+from .eval_data import ImageRef, PackedMask, fit_image, list_images, load_masks, pair_chunks, read_images
 from .eval_scoring import FeatureScorer
 
 GROUPS = ("all", "border", "no border")
 #: PSNR of a fill equal to the truth is infinite; it is reported as this many dB (JSON has no inf).
 PSNR_CAP = 100.0
-
-
-def _is_shard_folder(path: str) -> bool:
-    try:
-        return Path(path).is_dir() and bool(shard_paths(path))
-    except ValueError:
-        return False
-
-
-def _shard_images(path: str) -> Iterator[tuple[str, np.ndarray]]:
-    """Images of a shard folder, shard by shard, in key order within each shard (one shard in
-    memory at a time; our jobs number keys across shards, so this is key order overall)."""
-    for shard in shard_paths(path, detect_format(path)):
-        samples = [decode_sample(key, members) for key, members in shard_records(shard)]
-        yield from sorted(((s.key, s.image) for s in samples if s.image is not None), key=lambda t: t[0])
-
-
-def load_images(path: str, skipped: list[dict] | None = None,
-                max_pixels: int | None = MAX_PIXELS) -> Iterator[tuple[str, np.ndarray]]:
-    """(key, RGB image) from an output folder of shards or from image files, in key order, read
-    one at a time; unreadable files are left out and appended to `skipped` as {"path", "reason"}."""
-    if _is_shard_folder(path):
-        yield from _shard_images(path)
-        return
-    for file, key in sorted(find_images([path]), key=lambda t: t[1]):
-        try:
-            yield key, read_rgb(file, max_pixels)
-        except ImageError as e:
-            if skipped is not None:
-                skipped.append({"path": file, "reason": str(e)})
-
-
-@dataclass(frozen=True)
-class PackedMask:
-    """A hole mask kept at one bit a pixel (12,000 masks at 256 x 256: 98 MB, not 786 MB)."""
-
-    key: str
-    shape: tuple[int, int]
-    bits: np.ndarray
-
-    @classmethod
-    def pack(cls, key: str, hole: np.ndarray) -> "PackedMask":
-        return cls(key, tuple(hole.shape), np.packbits(hole, axis=None))
-
-    def hole(self) -> np.ndarray:
-        return np.unpackbits(self.bits, count=self.shape[0] * self.shape[1]).reshape(self.shape).astype(bool)
-
-
-def load_masks(path: str, skipped: list[dict] | None = None,
-               max_pixels: int | None = MAX_PIXELS) -> list[PackedMask]:
-    """Bit-packed holes from a mask output folder (json hole_value respected) or PNG files, in
-    key order; unreadable mask files are left out and appended to `skipped` as {"path", "reason"}."""
-    masks = []
-    if _is_shard_folder(path):
-        for s in read_samples(path):
-            if s.mask is not None:
-                hole = s.mask == 0 if s.meta.get("hole_value", 255) == 0 else s.mask > 127
-                masks.append(PackedMask.pack(s.key, hole))
-    else:
-        for file, key in find_images([path]):
-            try:
-                masks.append(PackedMask.pack(key, read_gray8(file, max_pixels) > 127))
-            except ImageError as e:
-                if skipped is not None:
-                    skipped.append({"path": file, "reason": str(e)})
-    if not masks:
-        raise ValueError(f"no readable masks in {path}")
-    return sorted(masks, key=lambda m: m.key)
 
 
 @dataclass
@@ -115,92 +38,114 @@ class Case:
 
 @dataclass
 class Evaluation:
-    """The scored cases, the (input | output | truth) strips of the worst and best by PSNR, and
-    per feature network the features of the truths and of the composites (rows as cases)."""
+    """The scored cases in pair order, the (input | output | truth) strips of the worst and best
+    by PSNR, per feature network the features of the truths and of the composites (rows as
+    cases), and the unreadable inputs."""
 
-    cases: list[Case]
-    strips: list[tuple[Case, np.ndarray]]
+    cases: list[Case] = field(default_factory=list)
+    strips: list[tuple[Case, np.ndarray]] = field(default_factory=list)
     features: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    skipped: list[dict] = field(default_factory=list)
+
+    def extend(self, other: "Evaluation", keep: int) -> None:
+        """Append a later chunk's evaluation (its cases follow ours)."""
+        self.cases += other.cases
+        self.strips = extremes(self.strips + other.strips, keep)
+        for name, (real, fake) in other.features.items():
+            mine = self.features.get(name)
+            self.features[name] = (real, fake) if mine is None else (np.concatenate([mine[0], real]),
+                                                                      np.concatenate([mine[1], fake]))
+        seen = {s["path"] for s in self.skipped}
+        self.skipped += [s for s in other.skipped if s["path"] not in seen]
 
 
-def fit_image(image: np.ndarray, h: int, w: int) -> np.ndarray:
-    """Resize the short side and centre-crop an image to h x w."""
-    side = max(h, w)
-    if min(image.shape[:2]) != side:
-        image = resize_short_side(image, side)
-    top, left = crop_box(*image.shape[:2], side, "center")
-    return np.ascontiguousarray(crop(image, top, left, side)[:h, :w])
+def extremes(strips: list, keep: int) -> list:
+    """The `keep` worst and `keep` best strips by PSNR (all when there are few)."""
+    strips = sorted(strips, key=lambda t: t[0].metrics["psnr"])
+    return strips[:keep] + strips[-keep:] if len(strips) > 2 * keep else strips
 
 
-def _pairs(images: str, masks: list[PackedMask], skipped, max_pixels) -> Iterator[tuple[str, np.ndarray, PackedMask]]:
-    """(image key, image, mask) for k = 0 .. max(N, M) - 1: image k mod N with mask k mod M, the
-    images read one at a time (and read again from the start while masks remain)."""
-    k = 0
-    for key, image in load_images(images, skipped, max_pixels):
-        yield key, image, masks[k % len(masks)]
-        k += 1
-    while 0 < k < len(masks):  # fewer images than masks
-        for key, image in load_images(images, None, max_pixels):
-            if k == len(masks):
-                return
-            yield key, image, masks[k]
-            k += 1
+def batch_filler(fill: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Callable:
+    """fill(image, hole) -> fill_batch(images, holes), one image after the other."""
+    def fill_batch(images, holes):
+        return np.stack([fill(image, hole) for image, hole in zip(images, holes)])
+    return fill_batch
 
 
-def _batches(pairs, batch_size: int):
-    """Runs of up to `batch_size` pairs whose masks have one size (models take one size a batch)."""
+def score_pairs(pairs: list[tuple[ImageRef, PackedMask]], fill_batch: Callable, scorer: FeatureScorer | None = None,
+                bins: str = "nvidia", batch_size: int = 16, keep_worst_best: int = 4,
+                max_pixels: int | None = MAX_PIXELS) -> Evaluation:
+    """Fill and score (image, mask) pairs, `batch_size` of one mask size at a time; images are
+    resized and centre-cropped to their mask's size, unreadable ones skipped (and recorded)."""
+    result = Evaluation()
     batch: list = []
-    for pair in pairs:
-        if batch and (len(batch) == batch_size or pair[2].shape != batch[0][2].shape):
-            yield batch
+    for (ref, image, reason), (_, mask) in zip(read_images([ref for ref, _ in pairs], max_pixels), pairs):
+        if image is None:
+            where = f"{ref.path}:{ref.key}" if ref.shard else ref.path
+            if where not in {s["path"] for s in result.skipped}:
+                result.skipped.append({"path": where, "reason": reason})
+            continue
+        if batch and (len(batch) == batch_size or mask.shape != batch[0][2].shape):
+            _score_batch(batch, fill_batch, scorer, bins, result)
+            result.strips = extremes(result.strips, keep_worst_best)
             batch = []
-        batch.append(pair)
+        batch.append((ref.key, fit_image(image, *mask.shape), mask))
     if batch:
-        yield batch
+        _score_batch(batch, fill_batch, scorer, bins, result)
+        result.strips = extremes(result.strips, keep_worst_best)
+    return result
+
+
+def _score_batch(batch, fill_batch, scorer, bins, result: Evaluation) -> None:
+    holes = np.stack([m.hole() for _, _, m in batch])
+    truths = np.stack([image for _, image, _ in batch])
+    filled = fill_batch(truths, holes)
+    extra = scorer.score(truths, filled) if scorer else {}
+    for name, (real, fake) in extra.pop("features", {}).items():
+        mine = result.features.get(name)
+        result.features[name] = (real, fake) if mine is None else (np.concatenate([mine[0], real]),
+                                                                    np.concatenate([mine[1], fake]))
+    for i, (key, _, mask) in enumerate(batch):
+        truth, out, hole = truths[i], filled[i], holes[i]
+        ratio = hole_ratio(hole)
+        case = Case(key, mask.key, ratio, ratio_bin(ratio, bins), touches_border(hole.astype(np.uint8)), {
+            "l1": 100 * l1(out, truth), "l2": 100 * l2(out, truth), "psnr": min(psnr(out, truth), PSNR_CAP),
+            "ssim": ssim(out, truth), **{name: float(values[i]) for name, values in extra.items()}})
+        result.cases.append(case)
+        masked = truth.copy()
+        masked[hole] = 255
+        result.strips.append((case, np.hstack([masked, out, truth])))
+
+
+#: Pairs read, filled and scored as one unit (one Ray Data row on a cluster).
+CHUNK = 64
+
+
+def plan_chunks(images: str, masks: str, skipped: list[dict] | None = None, max_pixels: int | None = MAX_PIXELS,
+                chunk: int = CHUNK) -> list[list[tuple[ImageRef, PackedMask]]]:
+    """The pairs of the protocol (pair k: image k mod N, mask k mod M, both in key order) in chunks."""
+    refs = list_images(images)
+    mask_list = load_masks(masks, skipped, max_pixels)
+    return [[(refs[i], mask_list[m]) for _, i, m in run] for run in pair_chunks(len(refs), len(mask_list), chunk)]
 
 
 def evaluate(images: str, masks: str, fill: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
              keep_worst_best: int = 4, skipped: list[dict] | None = None, max_pixels: int | None = MAX_PIXELS,
              fill_batch: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None, batch_size: int = 16,
              bins: str = "nvidia", scorer: FeatureScorer | None = None) -> Evaluation:
-    """Score a filler on max(images, masks) pairs: pair k is image k mod N with mask k mod M, both
-    in key order (so a few images can cover a whole mask set); images are resized and
-    centre-cropped to the mask size. `fill(image, hole) -> filled uint8` fills one image,
-    `fill_batch(images, holes)` a batch of one size. Memory: one batch of images, the masks at
-    one bit a pixel, and per case the scorer's features. Unreadable images and masks are left
-    out and appended to `skipped`."""
-    if fill_batch is None:
-        def fill_batch(batch_images, holes):
-            return np.stack([fill(image, hole) for image, hole in zip(batch_images, holes)])
-    mask_list = load_masks(masks, skipped, max_pixels)
-    cases, strips = [], []
-    features: dict[str, tuple[list, list]] = {}
-    for batch in _batches(_pairs(images, mask_list, skipped, max_pixels), batch_size):
-        holes = np.stack([m.hole() for _, _, m in batch])
-        truths = np.stack([fit_image(image, *m.shape) for _, image, m in batch])
-        filled = fill_batch(truths, holes)
-        extra = scorer.score(truths, filled) if scorer else {}
-        for name, (real, fake) in extra.pop("features", {}).items():
-            features.setdefault(name, ([], []))
-            features[name][0].append(real)
-            features[name][1].append(fake)
-        for i, (key, _, mask) in enumerate(batch):
-            truth, out, hole = truths[i], filled[i], holes[i]
-            ratio = hole_ratio(hole)
-            case = Case(key, mask.key, ratio, ratio_bin(ratio, bins), touches_border(hole.astype(np.uint8)), {
-                "l1": 100 * l1(out, truth), "l2": 100 * l2(out, truth), "psnr": min(psnr(out, truth), PSNR_CAP),
-                "ssim": ssim(out, truth), **{name: float(values[i]) for name, values in extra.items()}})
-            cases.append(case)
-            masked = truth.copy()
-            masked[hole] = 255
-            strips.append((case, np.hstack([masked, out, truth])))
-            if len(strips) > 4 * keep_worst_best:  # keep memory flat: only candidates for the grid
-                strips.sort(key=lambda t: t[0].metrics["psnr"])
-                strips = strips[:keep_worst_best] + strips[-keep_worst_best:]
-    strips.sort(key=lambda t: t[0].metrics["psnr"])
-    chosen = strips[:keep_worst_best] + strips[-keep_worst_best:] if len(strips) > 2 * keep_worst_best else strips
-    stacked = {name: (np.concatenate(real), np.concatenate(fake)) for name, (real, fake) in features.items()}
-    return Evaluation(cases, chosen, stacked)
+    """Score a filler in this process on max(images, masks) pairs: pair k is image k mod N with
+    mask k mod M, both in key order (so a few images can cover a whole mask set).
+    `fill(image, hole) -> filled uint8` fills one image, `fill_batch(images, holes)` a batch of
+    one size. Memory: one chunk of images, the masks at one bit a pixel, and per case the
+    scorer's features. Unreadable images and masks are left out and appended to `skipped`."""
+    fill_batch = fill_batch or batch_filler(fill)
+    result = Evaluation()
+    for pairs in plan_chunks(images, masks, skipped, max_pixels):
+        result.extend(score_pairs(pairs, fill_batch, scorer, bins, batch_size, keep_worst_best, max_pixels),
+                      keep_worst_best)
+    if skipped is not None:
+        skipped += result.skipped
+    return result
 
 
 #: Per-case metrics averaged in each row (those present), and the set metrics after them.

@@ -12,8 +12,9 @@ from click.testing import CliRunner
 from inpaint_data.cli.main import main
 from inpaint_data.inference import TorchScriptFiller, baseline_fill, load_filler
 from inpaint_data.models.inception import FIDInceptionV3
+from inpaint_data.pipelines.eval_data import PackedMask
 from inpaint_data.pipelines.eval_scoring import FeatureScorer
-from inpaint_data.pipelines.evaluate import PackedMask, evaluate, summarise
+from inpaint_data.pipelines.evaluate import evaluate, summarise
 from tests.metric_oracles import random_lpips
 
 

@@ -140,6 +140,19 @@ class TorchScriptFiller:
         return self.fill_batch(image[None], hole[None])[0]
 
 
+def make_filler(model: str | None, baseline: str | None, device: str = "cpu"):
+    """(fill(image, hole), fill_batch(images, holes) or None, filler object or None) for an
+    exported model, a `torchscript:PATH` model or a baseline name (exactly one of them)."""
+    if (model is None) == (baseline is None):
+        raise ValueError("give a model or a baseline")
+    if baseline:
+        if baseline not in BASELINES:
+            raise ValueError(f"unknown baseline {baseline!r}; expected one of {BASELINES}")
+        return (lambda image, hole, sketch=None: baseline_fill(image, hole, baseline)), None, None
+    filler = load_filler(model, device)
+    return filler.fill, filler.fill_batch, filler
+
+
 def load_filler(model: str, device: str = "cpu"):
     """`torchscript:PATH` -> TorchScriptFiller, any other path -> ModelFiller (an exported model)."""
     if model.startswith("torchscript:"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -13,21 +14,20 @@ from ..maskgen.ratios import BIN_SCHEMES
 
 def _filler(model, baseline, device):
     """(fill, fill_batch or None, description) for --model / --baseline."""
-    from ..inference import baseline_fill, load_filler
+    from ..inference import make_filler
 
     if (model is None) == (baseline is None):
         raise click.UsageError("give --model or --baseline")
-    if baseline:
-        return lambda image, hole, sketch=None: baseline_fill(image, hole, baseline), None, f"baseline {baseline}"
-    path = model.removeprefix("torchscript:")
-    if not Path(path).is_file():
+    if model and not Path(model.removeprefix("torchscript:")).is_file():
         raise click.UsageError(f"--model {model}: no such file")
     try:
-        filler = load_filler(model, device)
+        fill, fill_batch, filler = make_filler(model, baseline, device)
     except ValueError as e:
         raise click.ClickException(str(e)) from None
+    if baseline:
+        return fill, None, f"baseline {baseline}"
     name = filler.config["model"] if hasattr(filler, "config") else "TorchScript"
-    return filler.fill, filler.fill_batch, f"model {model} ({name})"
+    return fill, fill_batch, f"model {model} ({name})"
 
 
 def _lpips_backbones(values) -> dict[str, str]:
@@ -64,8 +64,12 @@ MODEL_HELP = ("A model from `inpaint-data export`, or torchscript:PATH for a Tor
 @click.option("--max-pixels", type=click.IntRange(min=1), default=MAX_PIXELS, show_default=True,
               help="Skip (and record) images and masks whose header claims more pixels than this.")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:1, ... for the model and metrics.")
-def evaluate_command(images, masks, model, baseline, out_dir, bins, inception_weights, lpips_backbone, batch_size,
-                     max_pixels, device):
+@click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
+              help="0: score in this process. N: N Ray actors (Ray Data map_batches over chunks of pairs; one GPU "
+                   "each with --device cuda), on the cluster of --ray-address; the same numbers either way.")
+@click.pass_context
+def evaluate_command(ctx, images, masks, model, baseline, out_dir, bins, inception_weights, lpips_backbone,
+                     batch_size, max_pixels, device, workers):
     """Per hole-ratio bin and border/no-border: L1 (%), L2 (%), PSNR, SSIM on the composite, and
     LPIPS, FID, P-IDS and U-IDS when their weights are given.
 
@@ -80,15 +84,27 @@ def evaluate_command(images, masks, model, baseline, out_dir, bins, inception_we
     for line in missing_metrics(weights):
         click.echo(line, err=True)
     try:
-        scorer = FeatureScorer.from_weights(weights, device)
+        scorer = FeatureScorer.from_weights(weights, device)  # checks the files before any work
     except (ValueError, FileNotFoundError) as e:
         raise click.UsageError(str(e)) from None
     skipped: list[dict] = []
-    try:
-        result = evaluate(images, masks, fill, skipped=skipped, max_pixels=max_pixels, fill_batch=fill_batch,
-                          batch_size=batch_size, bins=bins, scorer=scorer or None)
-    except ValueError as e:
-        raise click.UsageError(str(e)) from None
+    from tqdm import tqdm
+
+    with tqdm(unit="pair", dynamic_ncols=True, file=sys.stderr, disable=None) as bar:
+        try:
+            if workers:
+                from ..pipelines.evaluate_ray import EvalSpec, evaluate_on_ray
+                from ..pipelines.ray_runtime import init_ray
+
+                init_ray(ctx.obj.get("ray_address") if ctx.obj else None)
+                spec = EvalSpec(model=model, baseline=baseline, weights=weights if scorer else None, device=device,
+                                bins=bins, batch_size=batch_size, max_pixels=max_pixels)
+                result = evaluate_on_ray(images, masks, spec, workers, skipped=skipped, on_chunk=bar.update)
+            else:
+                result = evaluate(images, masks, fill, skipped=skipped, max_pixels=max_pixels, fill_batch=fill_batch,
+                                  batch_size=batch_size, bins=bins, scorer=scorer or None, on_chunk=bar.update)
+        except ValueError as e:
+            raise click.UsageError(str(e)) from None
     for s in skipped:
         click.echo(f"skipped {s['path']}: {s['reason']}", err=True)
     if not result.cases:

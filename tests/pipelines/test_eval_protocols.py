@@ -172,3 +172,20 @@ def test_export_torchscript_of_the_shipped_model_fills_as_the_model_does(tmp_pat
     assert np.abs(a.astype(int) - b.astype(int)).max() <= 1  # [0, 1] vs [-1, 1] arithmetic: rounding only
     result = CliRunner().invoke(main, ["export", str(tmp_path), "--out", str(tmp_path / "x.pt")])
     assert result.exit_code == 2 and "no checkpoint" in result.output
+
+
+def test_ray_data_path_gives_the_single_process_numbers(ray_session, folders, tmp_path):
+    """Two actors, chunks of 3 pairs: the same cases, rows and worst/best grid as in one process."""
+    from inpaint_data.pipelines.evaluate_ray import EvalSpec, evaluate_on_ray
+
+    local = evaluate(str(folders / "images"), str(folders / "masks"),
+                     lambda image, hole: baseline_fill(image, hole, "telea"), batch_size=2, bins="lama")
+    spread = evaluate_on_ray(str(folders / "images"), str(folders / "masks"),
+                             EvalSpec(baseline="telea", bins="lama", batch_size=2), workers=2, chunk=3)
+    assert [c.__dict__ for c in spread.cases] == [c.__dict__ for c in local.cases]
+    assert summarise(spread.cases, "lama") == summarise(local.cases, "lama")
+    assert [c.key for c, _ in spread.strips] == [c.key for c, _ in local.strips]
+    result = CliRunner().invoke(main, ["eval", "--images", str(folders / "images"), "--masks", str(folders / "masks"),
+                                       "--baseline", "telea", "--workers", "2", "--out", str(tmp_path / "ray")])
+    assert result.exit_code == 0, result.output
+    assert overall(json.loads((tmp_path / "ray" / "metrics.json").read_text())["rows"])["count"] == 7

@@ -1,0 +1,77 @@
+"""`eval` across a Ray cluster: the protocol's chunks of pairs as a Ray Data dataset, filled and
+scored by `map_batches` on a pool of actors (each loads the model and the metric networks once,
+on a GPU when the device is cuda), merged on the driver in pair order. The numbers are those of
+the single-process path: the same chunks go through the same `score_pairs`."""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass
+
+import numpy as np
+import ray
+
+from ..datasets.images import MAX_PIXELS
+from ..inference import make_filler
+from .eval_scoring import FeatureScorer, MetricWeights
+from .evaluate import CHUNK, Evaluation, plan_chunks, score_pairs
+
+
+@dataclass(frozen=True)
+class EvalSpec:
+    """What every actor needs to fill and score: the filler, the metric weights, the protocol."""
+
+    model: str | None = None
+    baseline: str | None = None
+    weights: MetricWeights | None = None
+    device: str = "cpu"
+    bins: str = "nvidia"
+    batch_size: int = 16
+    keep_worst_best: int = 4
+    max_pixels: int | None = MAX_PIXELS
+
+
+class _ChunkScorer:
+    """map_batches callable: rows {"chunk", "pairs"} -> {"chunk", "result"} (pickled Evaluations)."""
+
+    def __init__(self, spec: EvalSpec):
+        self.spec = spec
+        fill, fill_batch, _ = make_filler(spec.model, spec.baseline, spec.device)
+        from .evaluate import batch_filler
+
+        self.fill_batch = fill_batch or batch_filler(fill)
+        self.scorer = FeatureScorer.from_weights(spec.weights, spec.device) if spec.weights else None
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        results = []
+        for payload in batch["pairs"]:
+            pairs = pickle.loads(payload)
+            s = self.spec
+            results.append(pickle.dumps(score_pairs(pairs, self.fill_batch, self.scorer or None, s.bins,
+                                                    s.batch_size, s.keep_worst_best, s.max_pixels)))
+        return {"chunk": batch["chunk"], "result": np.array(results, dtype=object)}
+
+
+def evaluate_on_ray(images: str, masks: str, spec: EvalSpec, workers: int, chunk: int = CHUNK,
+                    skipped: list[dict] | None = None, on_chunk=None) -> Evaluation:
+    """Score on the connected Ray cluster with `workers` actors (one GPU each when the device is
+    cuda). `on_chunk(n_pairs)` is called on the driver as chunks come back."""
+    chunks = plan_chunks(images, masks, skipped, spec.max_pixels, chunk)
+    rows = [{"chunk": i, "pairs": pickle.dumps(pairs)} for i, pairs in enumerate(chunks)]
+    ctx = ray.data.DataContext.get_current()
+    ctx.execution_options.preserve_order = True
+    gpus = 1 if spec.device.startswith("cuda") else 0
+    ds = ray.data.from_items(rows, override_num_blocks=max(1, len(rows))).map_batches(
+        _ChunkScorer, fn_constructor_kwargs={"spec": spec}, batch_size=1, num_gpus=gpus,
+        compute=ray.data.ActorPoolStrategy(size=max(1, min(workers, len(rows)))))
+    result, pending, next_chunk = Evaluation(), {}, 0
+    for row in ds.iter_rows():
+        pending[int(row["chunk"])] = pickle.loads(row["result"])
+        if on_chunk:
+            on_chunk(len(chunks[int(row["chunk"])]))
+        while next_chunk in pending:  # cases in pair order, whatever order the chunks come back in
+            result.extend(pending.pop(next_chunk), spec.keep_worst_best)
+            next_chunk += 1
+    if skipped is not None:
+        skipped += result.skipped
+    return result

@@ -83,10 +83,12 @@ def evaluate_command(ctx, images, masks, model, baseline, out_dir, bins, incepti
     weights = MetricWeights(inception=inception_weights, lpips_backbones=_lpips_backbones(lpips_backbone))
     for line in missing_metrics(weights):
         click.echo(line, err=True)
-    try:
-        scorer = FeatureScorer.from_weights(weights, device)  # checks the files before any work
-    except (ValueError, FileNotFoundError) as e:
-        raise click.UsageError(str(e)) from None
+    scorer = None
+    if weights.inception or weights.lpips_backbones:
+        try:
+            scorer = FeatureScorer.from_weights(weights, device)  # checks the files before any work
+        except (ValueError, FileNotFoundError) as e:
+            raise click.UsageError(str(e)) from None
     skipped: list[dict] = []
     from tqdm import tqdm
 
@@ -102,7 +104,7 @@ def evaluate_command(ctx, images, masks, model, baseline, out_dir, bins, incepti
                 result = evaluate_on_ray(images, masks, spec, workers, skipped=skipped, on_chunk=bar.update)
             else:
                 result = evaluate(images, masks, fill, skipped=skipped, max_pixels=max_pixels, fill_batch=fill_batch,
-                                  batch_size=batch_size, bins=bins, scorer=scorer or None, on_chunk=bar.update)
+                                  batch_size=batch_size, bins=bins, scorer=scorer, on_chunk=bar.update)
         except ValueError as e:
             raise click.UsageError(str(e)) from None
     for s in skipped:

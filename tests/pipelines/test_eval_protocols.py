@@ -138,6 +138,10 @@ def test_torchscript_models_traced_elsewhere_fill_in_lamas_convention(folders, t
     assert result.exit_code == 0, result.output
     assert "TorchScript" in result.output and "LPIPS left out: give --lpips-backbone" in result.output
     assert overall(json.loads((tmp_path / "ev" / "metrics.json").read_text())["rows"])["count"] == 7
+    result = CliRunner().invoke(main, ["inpaint", str(folders / "images"), "--mask", str(folders / "masks" / "m2.png"),
+                                       "--model", f"torchscript:{path}", "--out", str(tmp_path / "filled")])
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "filled").glob("*.png"))) == 7
 
 
 def test_eval_refuses_metric_weights_of_another_release(folders, tmp_path):

@@ -44,8 +44,10 @@ def make_set(root: Path, count: int, size: int = 256) -> None:
 #: Runs the CLI in a child and prints that process's own peak RSS (KiB on Linux) last.
 CHILD = """
 import resource, sys
+import inpaint_data
 from inpaint_data.cli.main import main
 main(standalone_mode=False)
+print(inpaint_data.__file__)
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
@@ -59,9 +61,13 @@ def run_eval(code: Path, root: Path, filler: list[str], batch_size: int | None =
         cmd += ["--batch-size", str(batch_size)]
     env = {**os.environ, "PYTHONPATH": str(code)}
     start = time.perf_counter()
-    done = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
+    # cwd outside any checkout: sys.path[0] is the cwd, which would shadow PYTHONPATH
+    done = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True, cwd=root)
     seconds = time.perf_counter() - start
-    peak_kib = int(done.stdout.strip().splitlines()[-1])
+    package, peak_kib = done.stdout.strip().splitlines()[-2:]
+    if not Path(package).resolve().is_relative_to(code.resolve()):
+        raise RuntimeError(f"the child imported {package}, not the code under {code}")
+    peak_kib = int(peak_kib)
     cases = len(json.loads((out / "metrics.json").read_text())["cases"])
     return {"seconds": round(seconds, 2), "pairs_per_s": round(cases / seconds, 1),
             "peak_rss_mib": round(peak_kib / 1024), "cases": cases}

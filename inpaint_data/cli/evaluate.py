@@ -111,7 +111,7 @@ def evaluate_command(ctx, images, masks, model, baseline, out_dir, bins, incepti
         click.echo(f"skipped {s['path']}: {s['reason']}", err=True)
     if not result.cases:
         raise click.UsageError(f"no readable images in {images}")
-    rows = summarise(result.cases, bins, result.features)
+    rows = summarise(result.cases, bins, result.features())
     write_report(out_dir, rows, result.cases, result.strips,
                  {"images": images, "masks": masks, "filler": what, "bins": bins, "skipped": skipped})
     click.echo(f"{len(result.cases)} images, {what}" + (f", {len(skipped)} inputs skipped" if skipped else ""))

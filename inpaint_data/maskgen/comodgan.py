@@ -21,13 +21,13 @@ import math
 import cv2
 import numpy as np
 
+from .strokes import brush_angles
+
 #: (rectangles up to half the side, rectangles up to the side, strokes): maximum tries at coef 1.
 COMODGAN_TRIES = (10, 5, 20)
 MAT_LARGE_TRIES = (5, 3, 9)
 MAT_SMALL_TRIES = (3, 2, 4)
-BRUSH_VERTICES = (4, 18)  # randint(4, 18): 4..17 vertices
-BRUSH_MEAN_ANGLE = 2 * math.pi / 5
-BRUSH_ANGLE_RANGE = 2 * math.pi / 15
+BRUSH_VERTICES = (4, 18)  # randint(4, 18): 4..17 vertices; angles as DeepFill v2's (strokes.brush_angles)
 BRUSH_WIDTH = (12, 48)  # int(uniform(12, 48)): 12..47 px
 #: Masks drawn before a hole range is declared out of reach (the released loop never gives up).
 MAX_DRAWS = 1000
@@ -44,11 +44,7 @@ def brush_strokes(height: int, width: int, rng: np.random.Generator, max_tries: 
     mask = np.zeros((height, width), np.uint8)
     radius = math.sqrt(height * height + width * width) / 8
     for _ in range(_randint(rng, max_tries)):
-        n = int(rng.integers(*BRUSH_VERTICES))
-        angle_min = BRUSH_MEAN_ANGLE - rng.uniform(0, BRUSH_ANGLE_RANGE)
-        angle_max = BRUSH_MEAN_ANGLE + rng.uniform(0, BRUSH_ANGLE_RANGE)
-        angles = rng.uniform(angle_min, angle_max, n)
-        angles[::2] = 2 * math.pi - angles[::2]
+        angles = brush_angles(rng, int(rng.integers(*BRUSH_VERTICES)))
         x, y = int(rng.integers(0, width)), int(rng.integers(0, height))
         points = [(x, y)]
         for angle in angles.tolist():

@@ -17,6 +17,16 @@ DEEPFILL_ANGLE_RANGE = 2 * math.pi / 15
 DEEPFILL_WIDTH = (12, 40)  # int(uniform(12, 40)): 12..39 px
 
 
+def brush_angles(rng: np.random.Generator, n: int) -> np.ndarray:
+    """The n turning angles of a DeepFill v2 (and CoModGAN) stroke: drawn around 2 pi / 5 within a
+    range of up to 2 pi / 15 either side, mirrored on even vertices."""
+    angle_min = DEEPFILL_MEAN_ANGLE - rng.uniform(0, DEEPFILL_ANGLE_RANGE)
+    angle_max = DEEPFILL_MEAN_ANGLE + rng.uniform(0, DEEPFILL_ANGLE_RANGE)
+    angles = rng.uniform(angle_min, angle_max, n)
+    angles[::2] = 2 * math.pi - angles[::2]
+    return angles
+
+
 def deepfill_strokes(height: int, width: int, rng: np.random.Generator) -> np.ndarray:
     """DeepFill v2's brush_stroke_mask: 1..3 strokes of 4..11 segments, 12..39 px wide.
 
@@ -28,10 +38,7 @@ def deepfill_strokes(height: int, width: int, rng: np.random.Generator) -> np.nd
     radius = math.sqrt(height * height + width * width) / 8
     for _ in range(int(rng.integers(1, 4))):
         n = int(rng.integers(*DEEPFILL_VERTICES))
-        angle_min = DEEPFILL_MEAN_ANGLE - rng.uniform(0, DEEPFILL_ANGLE_RANGE)
-        angle_max = DEEPFILL_MEAN_ANGLE + rng.uniform(0, DEEPFILL_ANGLE_RANGE)
-        angles = rng.uniform(angle_min, angle_max, n)
-        angles[::2] = 2 * math.pi - angles[::2]
+        angles = brush_angles(rng, n)
         x, y = int(rng.integers(0, width)), int(rng.integers(0, height))
         steps = np.clip(rng.normal(radius, radius // 2, n), 0, 2 * radius)
         dxs, dys = (steps * np.cos(angles)).tolist(), (steps * np.sin(angles)).tolist()

@@ -44,17 +44,26 @@ class Evaluation:
 
     cases: list[Case] = field(default_factory=list)
     strips: list[tuple[Case, np.ndarray]] = field(default_factory=list)
-    features: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    #: name -> (truth feature batches, composite feature batches), stacked once by `features`
+    feature_batches: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = field(default_factory=dict)
     skipped: list[dict] = field(default_factory=list)
+
+    def add_features(self, name: str, real: list[np.ndarray], fake: list[np.ndarray]) -> None:
+        mine = self.feature_batches.setdefault(name, ([], []))
+        mine[0].extend(real)
+        mine[1].extend(fake)
+
+    def features(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """name -> (N x D truth features, N x D composite features), rows as cases."""
+        return {name: (np.concatenate(real), np.concatenate(fake))
+                for name, (real, fake) in self.feature_batches.items()}
 
     def extend(self, other: "Evaluation", keep: int) -> None:
         """Append a later chunk's evaluation (its cases follow ours)."""
         self.cases += other.cases
         self.strips = extremes(self.strips + other.strips, keep)
-        for name, (real, fake) in other.features.items():
-            mine = self.features.get(name)
-            self.features[name] = (real, fake) if mine is None else (np.concatenate([mine[0], real]),
-                                                                      np.concatenate([mine[1], fake]))
+        for name, (real, fake) in other.feature_batches.items():
+            self.add_features(name, real, fake)
         seen = {s["path"] for s in self.skipped}
         self.skipped += [s for s in other.skipped if s["path"] not in seen]
 
@@ -102,9 +111,7 @@ def _score_batch(batch, fill_batch, scorer, bins, result: Evaluation) -> None:
     filled = fill_batch(truths, holes)
     extra = scorer.score(truths, filled) if scorer else {}
     for name, (real, fake) in extra.pop("features", {}).items():
-        mine = result.features.get(name)
-        result.features[name] = (real, fake) if mine is None else (np.concatenate([mine[0], real]),
-                                                                    np.concatenate([mine[1], fake]))
+        result.add_features(name, [real], [fake])
     for i, (key, _, mask) in enumerate(batch):
         truth, out, hole = truths[i], filled[i], holes[i]
         ratio = hole_ratio(hole)

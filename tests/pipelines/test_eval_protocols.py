@@ -55,15 +55,15 @@ def truth_fill(image, hole):
 def test_a_perfect_fill_scores_zero_and_a_flat_fill_does_not(folders):
     scorer = random_scorer()
     perfect = evaluate(str(folders / "images"), str(folders / "masks"), truth_fill, scorer=scorer, batch_size=3)
-    assert perfect.features["inception"][0].shape == (7, 2048)
-    row = overall(summarise(perfect.cases, "nvidia", perfect.features))
+    assert perfect.features()["inception"][0].shape == (7, 2048)
+    row = overall(summarise(perfect.cases, "nvidia", perfect.features()))
     assert row["count"] == 7
     assert row["lpips_alex"] == 0 and row["fid"] == pytest.approx(0, abs=1e-6)
     assert row["u_ids"] == 0.5 and row["p_ids"] == 0.0  # indistinguishable sets
 
     flat = evaluate(str(folders / "images"), str(folders / "masks"),
                     lambda image, hole: baseline_fill(image, hole, "mean-fill"), scorer=scorer, batch_size=3)
-    row = overall(summarise(flat.cases, "nvidia", flat.features))
+    row = overall(summarise(flat.cases, "nvidia", flat.features()))
     assert row["lpips_alex"] > 0 and row["fid"] > 0
     lpips_by_case = [c.metrics["lpips_alex"] for c in sorted(flat.cases, key=lambda c: c.ratio)]
     assert lpips_by_case[-1] > lpips_by_case[0]  # a bigger flat hole is further away
@@ -75,7 +75,7 @@ def test_batch_size_does_not_change_the_numbers(folders):
     def run(batch_size):
         result = evaluate(str(folders / "images"), str(folders / "masks"),
                           lambda image, hole: baseline_fill(image, hole, "telea"), scorer=scorer, batch_size=batch_size)
-        return summarise(result.cases, "lama", result.features)
+        return summarise(result.cases, "lama", result.features())
 
     one, five = run(1), run(5)
     assert [r["bin"] for r in one] == [r["bin"] for r in five]

@@ -30,14 +30,15 @@ def _filler(model, baseline, device):
     return fill, fill_batch, f"model {model} ({name})"
 
 
-def _lpips_backbones(values) -> dict[str, str]:
-    backbones = {}
+def _per_net(values, flag: str) -> dict[str, str]:
+    """("alex=a.pth", "vgg=v.pth") -> {"alex": "a.pth", "vgg": "v.pth"}."""
+    files = {}
     for value in values:
         net, sep, path = value.partition("=")
         if not sep or net not in ("alex", "vgg"):
-            raise click.BadParameter(f"{value!r}: expected alex=PATH or vgg=PATH", param_hint="--lpips-backbone")
-        backbones[net] = path
-    return backbones
+            raise click.BadParameter(f"{value!r}: expected alex=PATH or vgg=PATH", param_hint=flag)
+        files[net] = path
+    return files
 
 
 MODEL_HELP = ("A model from `inpaint-data export`, or torchscript:PATH for a TorchScript model in LaMa's "
@@ -59,6 +60,9 @@ MODEL_HELP = ("A model from `inpaint-data export`, or torchscript:PATH for a Tor
 @click.option("--lpips-backbone", multiple=True, metavar="NET=PATH",
               help="alex=alexnet-owt-7be5be79.pth or vgg=vgg16-397923af.pth (torchvision's ImageNet weights; "
                    "the heads come from `pip install --no-deps lpips==0.1.4`): adds LPIPS. Repeatable.")
+@click.option("--lpips-heads", multiple=True, metavar="NET=PATH",
+              help="alex=alex.pth or vgg=vgg.pth: the lpips 0.1.4 wheel's weights/v0.1 files, when the lpips "
+                   "package is not installed. Repeatable.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True,
               help="Images filled and scored at once.")
 @click.option("--max-pixels", type=click.IntRange(min=1), default=MAX_PIXELS, show_default=True,
@@ -69,7 +73,7 @@ MODEL_HELP = ("A model from `inpaint-data export`, or torchscript:PATH for a Tor
                    "each with --device cuda), on the cluster of --ray-address; the same numbers either way.")
 @click.pass_context
 def evaluate_command(ctx, images, masks, model, baseline, out_dir, bins, inception_weights, lpips_backbone,
-                     batch_size, max_pixels, device, workers):
+                     lpips_heads, batch_size, max_pixels, device, workers):
     """Per hole-ratio bin and border/no-border: L1 (%), L2 (%), PSNR, SSIM on the composite, and
     LPIPS, FID, P-IDS and U-IDS when their weights are given.
 
@@ -80,7 +84,8 @@ def evaluate_command(ctx, images, masks, model, baseline, out_dir, bins, incepti
     from ..pipelines.evaluate import evaluate, summarise, write_report
 
     fill, fill_batch, what = _filler(model, baseline, device)
-    weights = MetricWeights(inception=inception_weights, lpips_backbones=_lpips_backbones(lpips_backbone))
+    weights = MetricWeights(inception=inception_weights, lpips_backbones=_per_net(lpips_backbone, "--lpips-backbone"),
+                            lpips_heads=_per_net(lpips_heads, "--lpips-heads"))
     for line in missing_metrics(weights):
         click.echo(line, err=True)
     scorer = None

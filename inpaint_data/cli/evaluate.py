@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -95,9 +94,9 @@ def evaluate_command(ctx, images, masks, model, baseline, out_dir, bins, incepti
         except (ValueError, FileNotFoundError) as e:
             raise click.UsageError(str(e)) from None
     skipped: list[dict] = []
-    from tqdm import tqdm
+    from .progress import progress
 
-    with tqdm(unit="pair", dynamic_ncols=True, file=sys.stderr, disable=None) as bar:
+    with progress(None, "pairs") as bar:
         try:
             if workers:
                 from ..pipelines.evaluate_ray import EvalSpec, evaluate_on_ray

@@ -1,5 +1,6 @@
 """What every job command shares: the --format/--shard-size/--workers options, the JobOptions
-built from them, a progress bar while shards finish, one-line errors and a summary at the end."""
+built from them, progress while shards finish (a bar, or log lines without a terminal), one-line
+errors and a summary at the end."""
 
 from __future__ import annotations
 
@@ -45,14 +46,14 @@ def run_job_command(ctx: click.Context, run: Callable, what: str, *, unit: str, 
     """Run `run(options)` (a pipelines job) with the command line's JobOptions under a progress
     bar over `total` `unit`s (None: over shards), then print the summary of its JobResult.
     Our errors (InputError, OSError) become one line in the command group."""
-    from tqdm import tqdm
-
     from ..pipelines.job import JobOptions
+    from .progress import progress
 
-    bar = tqdm(total=total, unit=unit, dynamic_ncols=True, file=sys.stderr, disable=None)
+    bar = progress(total, unit if total else "shards")
 
     def on_shard(stats: dict) -> None:
         bar.update(stats["stop"] - stats["start"] if total else 1)
+        bar.skip(len(stats.get("errors", ())))
 
     options = JobOptions(fmt=fmt, shard_size=shard_size, workers=workers, ray_address=ctx.obj.get("ray_address"),
                          command=command_line(), on_shard=on_shard)

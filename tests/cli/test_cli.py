@@ -105,3 +105,15 @@ def test_killed_job_resumes_to_the_same_bytes(ray_session, tmp_path):
     assert len(got) == 6000
     assert got == dict(iter_records(reference))
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_without_a_terminal_progress_is_logged_in_lines(tmp_path, monkeypatch):
+    """CliRunner's stderr is not a terminal: a line per interval (0 s here) with count, share, rate
+    and ETA, and a last `done:` line."""
+    monkeypatch.setenv("INPAINT_DATA_LOG_EVERY", "0")
+    result = CliRunner().invoke(main, ["masks", "--free-form", "--count", "24", "--size", "64", "--shard-size", "8",
+                                       "--workers", "0", "--out", str(tmp_path / "m")])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith(("progress:", "done:"))]
+    assert lines[0].startswith("progress: 8/24 mask") and "(33.3%)" in lines[0] and "ETA" in lines[0]
+    assert lines[-1].startswith("done: 24/24 mask") and "ETA" not in lines[-1]

@@ -1,5 +1,6 @@
-"""The image shard job: a folder tree, glob or list file of images into training shards,
-resized and cropped, optionally joined with edge maps by key, split into train and val."""
+"""The image shard job: a folder tree, glob, list file or img2dataset output of images into
+training shards, resized and cropped, optionally joined with edge maps by key, split into train
+and val."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..datasets.codec import decode_gray, encode_image
+from ..datasets.ecosystem import ContainerReader, img2dataset_images, is_img2dataset_folder
 from ..datasets.geometry import crop, crop_box, resize_short_side
 from ..datasets.images import MAX_PIXELS, ImageError, decode_rgb, find_images
 from ..datasets.manifest import ManifestMismatch, listing_identity
@@ -44,6 +46,15 @@ def expand_inputs(inputs: list[str]) -> list[str]:
         else:
             out.append(item)
     return out
+
+
+def list_inputs(inputs: list[str]) -> list[tuple[str, str]]:
+    """(address, key) of every image: img2dataset output folders through their shards, the rest
+    through find_images (files, folders, globs)."""
+    ecosystem = [item for item in inputs if is_img2dataset_folder(item)]
+    plain = [item for item in inputs if item not in ecosystem]
+    found = [pair for folder in ecosystem for pair in img2dataset_images(folder)]
+    return sorted(found + (find_images(plain) if plain else []), key=lambda t: t[0])
 
 
 def in_validation(key: str, fraction: float, seed: int) -> bool:
@@ -80,9 +91,10 @@ def _edges_for(items) -> dict[str, bytes]:
 def image_samples(plan: ShardPlan, spec: ShardSpec) -> Iterator[Sample | SampleError]:
     """Resized, cropped, re-encoded images (kept as they are when nothing changes) with edges."""
     edges = _edges_for(plan.items)
+    reader = ContainerReader()
     for path, key, _ in plan.items:
         try:
-            data = Path(path).read_bytes()
+            data = reader.read(path)
             image = decode_rgb(data, spec.max_pixels)
         except (OSError, ImageError) as e:
             yield SampleError(path, str(e) if isinstance(e, ImageError) else f"cannot read: {e}")
@@ -120,7 +132,7 @@ def run_shard_images(out_dir: str | Path, inputs: list[str], spec: ShardSpec, *,
     with a validation fraction (the result's `parts`)."""
     if spec.crop not in CROPS:
         raise ValueError(f"unknown crop {spec.crop!r}; expected one of {CROPS}")
-    images = find_images(expand_inputs(inputs))
+    images = list_inputs(expand_inputs(inputs))
     if not images:
         raise FileNotFoundError(f"no images found in {inputs}")
     edges = edge_index(edges_dir) if edges_dir else {}

@@ -1,0 +1,71 @@
+"""img2dataset output folders as `shard` inputs: its webdataset tars and its parquet files."""
+
+import io
+import json
+import tarfile
+
+import cv2
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from inpaint_data.datasets.readers import read_samples
+from inpaint_data.errors import InputError
+from inpaint_data.pipelines.job import JobOptions
+from inpaint_data.pipelines.shard import ShardSpec, run_shard_images
+
+
+def jpeg(seed: int) -> bytes:
+    small = np.random.default_rng(seed).integers(0, 256, (4, 6, 3), dtype=np.uint8)
+    return cv2.imencode(".jpg", cv2.resize(small, (96, 64), interpolation=cv2.INTER_CUBIC))[1].tobytes()
+
+
+def add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    tar.addfile(info, io.BytesIO(data))
+
+
+@pytest.fixture
+def img2dataset_folder(tmp_path):
+    """What `img2dataset --output_format webdataset` writes: 00000.tar, 00001.tar with
+    key.jpg/.txt/.json members, 00000.parquet metadata (no image bytes) and _stats.json files."""
+    root = tmp_path / "i2d"
+    root.mkdir()
+    for shard in range(2):
+        with tarfile.open(root / f"{shard:05d}.tar", "w") as tar:
+            for i in range(3):
+                key = f"{shard:05d}{i:04d}"
+                add(tar, f"{key}.jpg", jpeg(10 * shard + i))
+                add(tar, f"{key}.txt", b"a caption")
+                add(tar, f"{key}.json", json.dumps({"key": key, "url": "http://example.invalid"}).encode())
+        (root / f"{shard:05d}_stats.json").write_text("{}")
+        pq.write_table(pa.table({"key": [f"{shard:05d}{i:04d}" for i in range(3)], "url": ["u"] * 3,
+                                 "status": ["success"] * 3}), root / f"{shard:05d}.parquet")
+    return root
+
+
+def test_shard_reads_img2dataset_tars_without_unpacking(img2dataset_folder, tmp_path):
+    result = run_shard_images(tmp_path / "out", [str(img2dataset_folder)], ShardSpec(size=None, ext="jpg"),
+                              options=JobOptions(shard_size=4, workers=0))
+    assert result.count == 6
+    samples = {s.key: s for s in read_samples(tmp_path / "out")}
+    assert sorted(samples) == ["000000000", "000000001", "000000002", "000010000", "000010001", "000010002"]
+    original = cv2.imdecode(np.frombuffer(jpeg(11), np.uint8), cv2.IMREAD_COLOR)[..., ::-1]
+    assert np.array_equal(samples["000010001"].image, original)  # kept as it was: no re-encoding
+    assert samples["000010001"].meta["source"].endswith("00001.tar::000010001.jpg")
+
+
+def test_shard_reads_img2dataset_parquet_and_refuses_url_lists(tmp_path):
+    root = tmp_path / "i2d"
+    root.mkdir()
+    pq.write_table(pa.table({"key": ["000000000", "000000001"], "jpg": [jpeg(1), jpeg(2)]}), root / "00000.parquet")
+    result = run_shard_images(tmp_path / "out", [str(root)], ShardSpec(size=32), options=JobOptions(workers=0))
+    assert result.count == 2
+    assert {s.image.shape for s in read_samples(tmp_path / "out")} == {(32, 32, 3)}
+    urls = tmp_path / "urls"
+    urls.mkdir()
+    pq.write_table(pa.table({"url": ["http://example.invalid/a.jpg"]}), urls / "00000.parquet")
+    with pytest.raises(InputError, match="holds URLs: download them with img2dataset first"):
+        run_shard_images(tmp_path / "out2", [str(urls)], ShardSpec(), options=JobOptions(workers=0))

@@ -1,6 +1,8 @@
 """Inputs written by the tools users already run: img2dataset output folders (webdataset tars
 `00000.tar` with `000000000.jpg` members, or parquet files `00000.parquet` with a `jpg` column),
-read as image sources for `shard` without unpacking them.
+read as image sources for `shard` without unpacking them, and video2dataset tars (`00000.tar` with
+`000000000.mp4` members) for `masks --from-video`, each video copied to a temporary file only
+while it is decoded (decord and OpenCV need a file).
 
 An image inside a container is addressed as `CONTAINER::MEMBER` (a tar member name, or a parquet
 row number); `ContainerReader` reads each container once while its images come in order.
@@ -8,8 +10,11 @@ row number); `ContainerReader` reads each container once while its images come i
 
 from __future__ import annotations
 
+import atexit
+import os
 import re
 import tarfile
+import tempfile
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -80,3 +85,45 @@ class ContainerReader:
         with tarfile.open(container) as tar:
             return {info.name: tar.extractfile(info).read() for info in tar
                     if info.isfile() and Path(info.name).suffix.lower() in IMAGE_MEMBER_EXTS}
+
+
+def archive_members(folder: str | Path, extensions) -> list[str]:
+    """`TAR::member` addresses of the members with these extensions in the img2dataset /
+    video2dataset shard tars (`00000.tar`, ...) of a folder, in shard and member order."""
+    found = []
+    for shard in sorted(f for f in Path(folder).iterdir() if IMG2DATASET_SHARD.match(f.name) and f.suffix == ".tar"):
+        with tarfile.open(shard) as tar:
+            found += [f"{shard.resolve()}{SEPARATOR}{info.name}" for info in tar
+                      if info.isfile() and Path(info.name).suffix.lower() in extensions]
+    return found
+
+
+_local_copy: dict[str, str] = {}
+
+
+def _remove_local_copies() -> None:
+    for path in _local_copy.values():
+        Path(path).unlink(missing_ok=True)
+    _local_copy.clear()
+
+
+atexit.register(_remove_local_copies)
+
+
+def local_file(address: str) -> str:
+    """A path decord and OpenCV can open: the address itself for a plain file, else a temporary
+    copy of the one archive member (the previous copy is removed: one at a time per process,
+    and none left at exit)."""
+    if SEPARATOR not in address:
+        return address
+    if address in _local_copy and Path(_local_copy[address]).exists():
+        return _local_copy[address]
+    _remove_local_copies()
+    container, member = address.split(SEPARATOR, 1)
+    with tarfile.open(container) as tar:
+        data = tar.extractfile(member).read()
+    fd, path = tempfile.mkstemp(prefix="inpaint-data-", suffix=Path(member).suffix)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    _local_copy[address] = path
+    return path

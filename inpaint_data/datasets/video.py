@@ -16,6 +16,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .ecosystem import archive_members, is_img2dataset_folder, local_file
+
 VIDEO_EXTS = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".flv", ".wmv", ".ts"}
 
 
@@ -35,11 +37,14 @@ class VideoInfo:
 
 def find_videos(inputs: list[str]) -> list[str]:
     """Video files named by `inputs` (files, folders searched recursively, or globs), sorted and
-    without duplicates. A file named explicitly is kept whatever its extension."""
+    without duplicates. A file named explicitly is kept whatever its extension. A video2dataset
+    output folder (`00000.tar`, ... with video members) gives `TAR::member` addresses."""
     found: set[str] = set()
     for item in inputs:
         p = Path(item)
-        if p.is_file():
+        if p.is_dir() and is_img2dataset_folder(p):
+            found.update(archive_members(p, VIDEO_EXTS))
+        elif p.is_file():
             found.add(str(p.resolve()))
         elif p.is_dir():
             found.update(str(f.resolve()) for f in p.rglob("*") if f.is_file() and f.suffix.lower() in VIDEO_EXTS)
@@ -73,7 +78,9 @@ def _decord_reader(path: str, size: tuple[int, int] | None = None):
 
 
 def probe_video(path: str, short_side: int | None = None) -> VideoInfo:
-    """Frame count, size (after resizing) and rate; raises VideoError when neither backend opens it."""
+    """Frame count, size (after resizing) and rate; raises VideoError when neither backend opens it.
+    `path` may be a `TAR::member` address (a temporary copy of the member is opened)."""
+    address, path = path, local_file(path)
     if Path(path).stat().st_size == 0:
         raise VideoError("empty file")
     try:
@@ -92,7 +99,7 @@ def probe_video(path: str, short_side: int | None = None) -> VideoInfo:
     if frames < 2:
         raise VideoError(f"{frames} frame(s); a frame pair needs at least 2")
     h, w = _resized(h, w, short_side)
-    return VideoInfo(path, frames, h, w, fps, backend)
+    return VideoInfo(address, frames, h, w, fps, backend)
 
 
 def read_frames(info: VideoInfo, start: int, stop: int, stride: int = 1) -> Iterator[tuple[int, np.ndarray]]:
@@ -101,8 +108,9 @@ def read_frames(info: VideoInfo, start: int, stop: int, stride: int = 1) -> Iter
     Raises VideoError when a frame in the range cannot be decoded (frames before it are yielded).
     """
     size = (info.height, info.width)
+    path = local_file(info.path)
     if info.backend == "decord":
-        vr = _decord_reader(info.path, size)
+        vr = _decord_reader(path, size)
         index = start
         try:
             # random access to the first frame positions the decoder; then decode onwards
@@ -116,7 +124,7 @@ def read_frames(info: VideoInfo, start: int, stop: int, stride: int = 1) -> Iter
         except Exception as e:  # decord's DECORDError is a RuntimeError subclass, sometimes not
             raise VideoError(f"decoding failed at frame {index}: {str(e).splitlines()[0][:200]}") from None
         return
-    cap = cv2.VideoCapture(info.path)
+    cap = cv2.VideoCapture(path)
     try:
         cap.set(cv2.CAP_PROP_POS_FRAMES, start)
         for index in range(start, stop):

@@ -69,3 +69,34 @@ def test_shard_reads_img2dataset_parquet_and_refuses_url_lists(tmp_path):
     pq.write_table(pa.table({"url": ["http://example.invalid/a.jpg"]}), urls / "00000.parquet")
     with pytest.raises(InputError, match="holds URLs: download them with img2dataset first"):
         run_shard_images(tmp_path / "out2", [str(urls)], ShardSpec(), options=JobOptions(workers=0))
+
+
+def test_video2dataset_tars_feed_masks_from_video(tmp_path):
+    """A video2dataset folder (00000.tar with key.mp4 + key.json) gives the same masks as the
+    same video as a plain file, and leaves no temporary copy behind once done."""
+    from inpaint_data.datasets.ecosystem import _local_copy
+    from inpaint_data.datasets.samples import sample_video
+    from inpaint_data.datasets.video import find_videos, probe_video
+    from inpaint_data.pipelines.masks_video import VideoMaskSpec, run_video_masks
+
+    video = str(sample_video("carphone_pristine.mp4"))
+    root = tmp_path / "v2d"
+    root.mkdir()
+    with tarfile.open(root / "00000.tar", "w") as tar:
+        data = open(video, "rb").read()
+        add(tar, "000000000.mp4", data)
+        add(tar, "000000000.json", b"{}")
+    (root / "00000.parquet").write_bytes(b"")  # video2dataset's metadata beside the tar: not read
+    [address] = find_videos([str(root)])
+    assert address.endswith("00000.tar::000000000.mp4")
+    info, plain = probe_video(address), probe_video(video)
+    assert (info.frames, info.height, info.width) == (plain.frames, plain.height, plain.width)
+    spec = VideoMaskSpec(max_frames=12, augment=False)  # raw masks: augmentation is seeded by the video's name
+    from_tar = run_video_masks(tmp_path / "a", [str(root)], spec, options=JobOptions(workers=0))
+    from_file = run_video_masks(tmp_path / "b", [video], spec, options=JobOptions(workers=0))
+    assert from_tar.count == from_file.count > 0
+    masks_a = [s.mask for s in read_samples(tmp_path / "a")]
+    masks_b = [s.mask for s in read_samples(tmp_path / "b")]
+    assert all(np.array_equal(a, b) for a, b in zip(masks_a, masks_b))
+    copies = list(_local_copy.values())
+    assert len(copies) <= 1  # one member copied at a time

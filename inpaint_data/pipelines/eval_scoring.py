@@ -52,9 +52,6 @@ class FeatureScorer:
                  for net, path in weights.lpips_backbones.items()}
         return cls(inception, lpips, device)
 
-    def __bool__(self) -> bool:
-        return self.inception is not None or bool(self.lpips)
-
     def score(self, truths: np.ndarray, filled: np.ndarray) -> dict:
         """{"features": {"inception": (B x 2048, B x 2048)}, "lpips_alex": B values, ...} for
         B x H x W x 3 uint8 truths and composites."""

@@ -14,7 +14,7 @@ import ray
 from ..datasets.images import MAX_PIXELS
 from ..inference import make_filler
 from .eval_scoring import FeatureScorer, MetricWeights
-from .evaluate import CHUNK, Evaluation, plan_chunks, score_pairs
+from .evaluate import CHUNK, Evaluation, batch_filler, plan_chunks, score_pairs
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,6 @@ class _ChunkScorer:
     def __init__(self, spec: EvalSpec):
         self.spec = spec
         fill, fill_batch, _ = make_filler(spec.model, spec.baseline, spec.device)
-        from .evaluate import batch_filler
-
         self.fill_batch = fill_batch or batch_filler(fill)
         self.scorer = FeatureScorer.from_weights(spec.weights, spec.device) if spec.weights else None
 
@@ -47,7 +45,7 @@ class _ChunkScorer:
         for payload in batch["pairs"]:
             pairs = pickle.loads(payload)
             s = self.spec
-            results.append(pickle.dumps(score_pairs(pairs, self.fill_batch, self.scorer or None, s.bins,
+            results.append(pickle.dumps(score_pairs(pairs, self.fill_batch, self.scorer, s.bins,
                                                     s.batch_size, s.keep_worst_best, s.max_pixels)))
         return {"chunk": batch["chunk"], "result": np.array(results, dtype=object)}
 

@@ -105,10 +105,12 @@ def evaluate_command(ctx, images, masks, model, baseline, out_dir, bins, incepti
                 init_ray(ctx.obj.get("ray_address") if ctx.obj else None)
                 spec = EvalSpec(model=model, baseline=baseline, weights=weights if scorer else None, device=device,
                                 bins=bins, batch_size=batch_size, max_pixels=max_pixels)
-                result = evaluate_on_ray(images, masks, spec, workers, skipped=skipped, on_chunk=bar.update)
+                result = evaluate_on_ray(images, masks, spec, workers, skipped=skipped, on_chunk=bar.update,
+                                         on_total=bar.set_total)
             else:
                 result = evaluate(images, masks, fill, skipped=skipped, max_pixels=max_pixels, fill_batch=fill_batch,
-                                  batch_size=batch_size, bins=bins, scorer=scorer, on_chunk=bar.update)
+                                  batch_size=batch_size, bins=bins, scorer=scorer, on_chunk=bar.update,
+                                  on_total=bar.set_total)
         except ValueError as e:
             raise click.UsageError(str(e)) from None
     for s in skipped:

@@ -39,6 +39,9 @@ class LogProgress:
     def skip(self, n: int) -> None:
         self.skipped += n
 
+    def set_total(self, total: int) -> None:
+        self.total = total
+
     def line(self, now: float) -> str:
         elapsed = max(now - self.start, 1e-9)
         rate = self.count / elapsed
@@ -75,6 +78,10 @@ class BarProgress:
     def skip(self, n: int) -> None:
         self.skipped += n
         self.bar.set_postfix(skipped=self.skipped)
+
+    def set_total(self, total: int) -> None:
+        self.bar.total = total
+        self.bar.refresh()
 
     def close(self) -> None:
         self.bar.close()

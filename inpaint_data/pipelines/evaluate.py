@@ -139,16 +139,19 @@ def plan_chunks(images: str, masks: str, skipped: list[dict] | None = None, max_
 def evaluate(images: str, masks: str, fill: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
              keep_worst_best: int = 4, skipped: list[dict] | None = None, max_pixels: int | None = MAX_PIXELS,
              fill_batch: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None, batch_size: int = 16,
-             bins: str = "nvidia", scorer: FeatureScorer | None = None, on_chunk=None) -> Evaluation:
+             bins: str = "nvidia", scorer: FeatureScorer | None = None, on_chunk=None, on_total=None) -> Evaluation:
     """Score a filler in this process on max(images, masks) pairs: pair k is image k mod N with
     mask k mod M, both in key order (so a few images can cover a whole mask set).
     `fill(image, hole) -> filled uint8` fills one image, `fill_batch(images, holes)` a batch of
     one size. Memory: one chunk of images, the masks at one bit a pixel, and per case the
     scorer's features. Unreadable images and masks are left out and appended to `skipped`.
-    `on_chunk(n_pairs)` is called after each chunk (progress)."""
+    `on_total(n_pairs)` is called once planned, `on_chunk(n_pairs)` after each chunk (progress)."""
     fill_batch = fill_batch or batch_filler(fill)
     result = Evaluation()
-    for pairs in plan_chunks(images, masks, skipped, max_pixels):
+    chunks = plan_chunks(images, masks, skipped, max_pixels)
+    if on_total:
+        on_total(sum(map(len, chunks)))
+    for pairs in chunks:
         result.extend(score_pairs(pairs, fill_batch, scorer, bins, batch_size, keep_worst_best, max_pixels),
                       keep_worst_best)
         if on_chunk:

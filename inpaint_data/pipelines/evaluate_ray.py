@@ -51,10 +51,13 @@ class _ChunkScorer:
 
 
 def evaluate_on_ray(images: str, masks: str, spec: EvalSpec, workers: int, chunk: int = CHUNK,
-                    skipped: list[dict] | None = None, on_chunk=None) -> Evaluation:
+                    skipped: list[dict] | None = None, on_chunk=None, on_total=None) -> Evaluation:
     """Score on the connected Ray cluster with `workers` actors (one GPU each when the device is
-    cuda). `on_chunk(n_pairs)` is called on the driver as chunks come back."""
+    cuda). `on_total(n_pairs)` is called once planned, `on_chunk(n_pairs)` on the driver as chunks
+    come back."""
     chunks = plan_chunks(images, masks, skipped, spec.max_pixels, chunk)
+    if on_total:
+        on_total(sum(map(len, chunks)))
     rows = [{"chunk": i, "pairs": pickle.dumps(pairs)} for i, pairs in enumerate(chunks)]
     ctx = ray.data.DataContext.get_current()
     ctx.execution_options.preserve_order = True

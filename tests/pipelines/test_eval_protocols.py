@@ -121,7 +121,7 @@ class Doubler(torch.nn.Module):
         return mask * (image * 2).clamp(0, 1) + (1 - mask) * image
 
 
-def test_torchscript_models_traced_elsewhere_fill_in_lamas_convention(folders, tmp_path):
+def test_torchscript_models_traced_elsewhere_fill_in_lamas_convention(folders, tmp_path, monkeypatch):
     traced = torch.jit.trace(Doubler(), (torch.rand(1, 3, 16, 16), torch.zeros(1, 1, 16, 16)))
     path = tmp_path / "doubler.pt"
     traced.save(str(path))
@@ -137,6 +137,10 @@ def test_torchscript_models_traced_elsewhere_fill_in_lamas_convention(folders, t
                                        "--model", f"torchscript:{path}", "--out", str(tmp_path / "ev")])
     assert result.exit_code == 0, result.output
     assert "TorchScript" in result.output and "LPIPS left out: give --lpips-backbone" in result.output
+    monkeypatch.setenv("INPAINT_DATA_LOG_EVERY", "0")  # no terminal here: progress comes as lines, with the total
+    result = CliRunner().invoke(main, ["eval", "--images", str(folders / "images"), "--masks", str(folders / "masks"),
+                                       "--model", f"torchscript:{path}", "--out", str(tmp_path / "ev2")])
+    assert "done: 7/7 pairs (100.0%)" in result.output
     assert overall(json.loads((tmp_path / "ev" / "metrics.json").read_text())["rows"])["count"] == 7
     result = CliRunner().invoke(main, ["inpaint", str(folders / "images"), "--mask", str(folders / "masks" / "m2.png"),
                                        "--model", f"torchscript:{path}", "--out", str(tmp_path / "filled")])

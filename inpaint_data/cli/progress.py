@@ -21,8 +21,21 @@ def _duration(seconds: float) -> str:
         f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
 
-class LogProgress:
-    """The terminal-less twin of a tqdm bar: update(n), skip(n), close()."""
+class _Closing:
+    """`with progress(...) as bar:` closes the bar at the end."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class LogProgress(_Closing):
+    """The terminal-less twin of a tqdm bar: update(n), skip(n), set_total(n), close()."""
 
     def __init__(self, total: int | None, unit: str, every: float):
         self.total, self.unit, self.every = total, unit, every
@@ -56,14 +69,8 @@ class LogProgress:
         if self.count:
             click.echo(self.line(time.monotonic()).replace("progress:", "done:", 1), err=True)
 
-    def __enter__(self):
-        return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-
-class BarProgress:
+class BarProgress(_Closing):
     """tqdm on a terminal, with skips in its postfix."""
 
     def __init__(self, total: int | None, unit: str):
@@ -85,12 +92,6 @@ class BarProgress:
 
     def close(self) -> None:
         self.bar.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 def progress(total: int | None, unit: str):

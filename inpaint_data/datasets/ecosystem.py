@@ -20,6 +20,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from ..errors import InputError
+from .readers import shard_records
 
 #: img2dataset's shard names: 5+ digits (its --output_format webdataset / parquet).
 IMG2DATASET_SHARD = re.compile(r"^\d{5,}\.(tar|parquet)$")
@@ -32,35 +33,44 @@ def is_img2dataset_folder(path: str | Path) -> bool:
     return p.is_dir() and any(IMG2DATASET_SHARD.match(f.name) for f in p.iterdir())
 
 
+def _shard_tars(folder: str | Path) -> list[Path]:
+    return sorted(f for f in Path(folder).iterdir() if IMG2DATASET_SHARD.match(f.name) and f.suffix == ".tar")
+
+
+def archive_members(folder: str | Path, extensions) -> list[str]:
+    """`TAR::member` addresses of the members with these extensions in the img2dataset /
+    video2dataset shard tars (`00000.tar`, ...) of a folder, in shard and member order."""
+    found = []
+    for shard in _shard_tars(folder):
+        with tarfile.open(shard) as tar:
+            found += [f"{shard.resolve()}{SEPARATOR}{info.name}" for info in tar
+                      if info.isfile() and Path(info.name).suffix.lower() in extensions]
+    return found
+
+
 def img2dataset_images(folder: str | Path) -> list[tuple[str, str]]:
     """(address, key) of every image of an img2dataset output folder, in shard order; keys are
     img2dataset's own (shard number and index, unique across shards). With tars present the
     parquet files beside them are its metadata (url, status, ...) and are not read."""
+    if _shard_tars(folder):
+        return [(address, Path(address.split(SEPARATOR, 1)[1]).stem)
+                for address in archive_members(folder, IMAGE_MEMBER_EXTS)]
     found = []
-    shards = sorted(f for f in Path(folder).iterdir() if IMG2DATASET_SHARD.match(f.name))
-    if any(f.suffix == ".tar" for f in shards):
-        shards = [f for f in shards if f.suffix == ".tar"]
-    for shard in shards:
-        if shard.suffix == ".tar":
-            with tarfile.open(shard) as tar:
-                for info in tar:
-                    name = Path(info.name)
-                    if info.isfile() and name.suffix.lower() in IMAGE_MEMBER_EXTS:
-                        found.append((f"{shard.resolve()}{SEPARATOR}{info.name}", name.stem))
-        else:
-            columns = pq.read_schema(shard).names
-            if "jpg" not in columns:
-                hint = " (it holds URLs: download them with img2dataset first)" if "url" in columns else ""
-                raise InputError(f"{shard} has no `jpg` column of image bytes{hint}")
-            keys = pq.read_table(shard, columns=["key"]).column("key").to_pylist() if "key" in columns else None
-            for row in range(pq.read_metadata(shard).num_rows):
-                found.append((f"{shard.resolve()}{SEPARATOR}{row}", keys[row] if keys else f"{shard.stem}{row:04d}"))
+    for shard in sorted(f for f in Path(folder).iterdir() if IMG2DATASET_SHARD.match(f.name)):
+        columns = pq.read_schema(shard).names
+        if "jpg" not in columns:
+            hint = " (it holds URLs: download them with img2dataset first)" if "url" in columns else ""
+            raise InputError(f"{shard} has no `jpg` column of image bytes{hint}")
+        keys = pq.read_table(shard, columns=["key"]).column("key").to_pylist() if "key" in columns else None
+        for row in range(pq.read_metadata(shard).num_rows):
+            found.append((f"{shard.resolve()}{SEPARATOR}{row}", keys[row] if keys else f"{shard.stem}{row:04d}"))
     return found
 
 
 class ContainerReader:
     """Bytes of plain files and of `CONTAINER::MEMBER` addresses; the last container read is
-    kept (its images only), so images taken in shard order read each container once."""
+    kept (its images only), so images taken in shard order read each container once. Tar
+    members go through readers.shard_records, with its member size limit."""
 
     def __init__(self):
         self.container: str | None = None
@@ -73,29 +83,17 @@ class ContainerReader:
         if container != self.container:
             self.members, self.container = self._load(container), container
         try:
-            return self.members[member]
+            return self.members[Path(member).name if container.endswith(".tar") else member]
         except KeyError:
-            raise OSError(f"{member} is not in {container}") from None
+            raise OSError(f"{member} is not in {container} (or over the member size limit)") from None
 
     @staticmethod
     def _load(container: str) -> dict[str, bytes]:
         if container.endswith(".parquet"):
             images = pq.read_table(container, columns=["jpg"]).column("jpg").to_pylist()
             return {str(i): data for i, data in enumerate(images) if data is not None}
-        with tarfile.open(container) as tar:
-            return {info.name: tar.extractfile(info).read() for info in tar
-                    if info.isfile() and Path(info.name).suffix.lower() in IMAGE_MEMBER_EXTS}
-
-
-def archive_members(folder: str | Path, extensions) -> list[str]:
-    """`TAR::member` addresses of the members with these extensions in the img2dataset /
-    video2dataset shard tars (`00000.tar`, ...) of a folder, in shard and member order."""
-    found = []
-    for shard in sorted(f for f in Path(folder).iterdir() if IMG2DATASET_SHARD.match(f.name) and f.suffix == ".tar"):
-        with tarfile.open(shard) as tar:
-            found += [f"{shard.resolve()}{SEPARATOR}{info.name}" for info in tar
-                      if info.isfile() and Path(info.name).suffix.lower() in extensions]
-    return found
+        return {f"{key}.{ext}": data for key, members in shard_records(container) for ext, data in members.items()
+                if f".{ext.lower()}" in IMAGE_MEMBER_EXTS}
 
 
 _local_copy: dict[str, str] = {}

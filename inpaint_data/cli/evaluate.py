@@ -79,7 +79,7 @@ def evaluate_command(ctx, images, masks, model, baseline, out_dir, bins, incepti
     Image i (in key order) gets mask i mod M; images are resized and centre-cropped to the mask
     size. Writes metrics.json, metrics.csv and worst_best.png (worst and best by PSNR).
     """
-    from ..pipelines.eval_scoring import FeatureScorer, MetricWeights, missing_metrics
+    from ..pipelines.eval_scoring import FeatureScorer, MetricWeights, check_weights, missing_metrics
     from ..pipelines.evaluate import evaluate, summarise, write_report
 
     fill, fill_batch, what = _filler(model, baseline, device)
@@ -87,12 +87,15 @@ def evaluate_command(ctx, images, masks, model, baseline, out_dir, bins, incepti
                             lpips_heads=_per_net(lpips_heads, "--lpips-heads"))
     for line in missing_metrics(weights):
         click.echo(line, err=True)
+    learned = bool(weights.inception or weights.lpips_backbones)
     scorer = None
-    if weights.inception or weights.lpips_backbones:
-        try:
-            scorer = FeatureScorer.from_weights(weights, device)  # checks the files before any work
-        except (ValueError, FileNotFoundError) as e:
-            raise click.UsageError(str(e)) from None
+    try:  # the files are checked before any work; Ray actors build their own networks
+        if learned and workers:
+            check_weights(weights)
+        elif learned:
+            scorer = FeatureScorer.from_weights(weights, device)
+    except (ValueError, FileNotFoundError) as e:
+        raise click.UsageError(str(e)) from None
     skipped: list[dict] = []
     from .progress import progress
 
@@ -103,7 +106,7 @@ def evaluate_command(ctx, images, masks, model, baseline, out_dir, bins, incepti
                 from ..pipelines.ray_runtime import init_ray
 
                 init_ray(ctx.obj.get("ray_address") if ctx.obj else None)
-                spec = EvalSpec(model=model, baseline=baseline, weights=weights if scorer else None, device=device,
+                spec = EvalSpec(model=model, baseline=baseline, weights=weights if learned else None, device=device,
                                 bins=bins, batch_size=batch_size, max_pixels=max_pixels)
                 result = evaluate_on_ray(images, masks, spec, workers, skipped=skipped, on_chunk=bar.update,
                                          on_total=bar.set_total)

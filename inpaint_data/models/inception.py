@@ -201,9 +201,14 @@ def load_state(module: nn.Module, state: dict, what: str, ignore_prefixes: tuple
     module.load_state_dict({**own, **state})
 
 
+def check_fid_weights(path: str | Path) -> None:
+    """Refuse a file that is not pytorch-fid's release (sha256 prefix of its name)."""
+    check_sha256(path, FID_WEIGHTS_SHA256_PREFIX, f"FID Inception weights ({FID_WEIGHTS_NAME})")
+
+
 def load_fid_inception(path: str | Path) -> FIDInceptionV3:
     """pytorch-fid's FID Inception from its released state_dict file, sha256 checked."""
-    check_sha256(path, FID_WEIGHTS_SHA256_PREFIX, f"FID Inception weights ({FID_WEIGHTS_NAME})")
+    check_fid_weights(path)
     net = FIDInceptionV3()
     load_state(net, load_pt(path, "FID Inception weights"), f"FID Inception weights {path}", ("AuxLogits.",))
     return net

@@ -107,11 +107,11 @@ def packaged_heads(net: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def load_lpips(net: str, backbone: str | Path, heads: str | Path | None = None) -> LPIPS:
-    """LPIPS with torchvision's ImageNet backbone from `backbone` and the v0.1 heads from `heads`
-    (default: the installed lpips package's), both sha256 checked. FileNotFoundError names the
-    missing file and where it comes from."""
-    model = LPIPS(net)
+def check_lpips_files(net: str, backbone: str | Path, heads: str | Path | None = None) -> Path:
+    """The heads file to use (default: the installed lpips package's) after checking both files'
+    sha256 against the releases. FileNotFoundError names the missing file and where it comes from."""
+    if net not in NETS:
+        raise ValueError(f"unknown LPIPS backbone {net!r}; expected one of {sorted(NETS)}")
     spec = NETS[net]
     heads = heads or packaged_heads(net)
     if heads is None:
@@ -119,6 +119,14 @@ def load_lpips(net: str, backbone: str | Path, heads: str | Path | None = None) 
                                 f"(its wheel ships weights/v0.1/{net}.pth) or pass the file")
     check_sha256(backbone, spec["backbone_sha256"], f"LPIPS-{net} backbone ({spec['backbone_file']})")
     check_sha256(heads, spec["heads_sha256"], f"LPIPS-{net} heads (lpips 0.1.4 weights/v0.1/{net}.pth)")
+    return Path(heads)
+
+
+def load_lpips(net: str, backbone: str | Path, heads: str | Path | None = None) -> LPIPS:
+    """LPIPS with torchvision's ImageNet backbone from `backbone` and the v0.1 heads from `heads`
+    (default: the installed lpips package's), both checked by check_lpips_files."""
+    heads = check_lpips_files(net, backbone, heads)
+    model = LPIPS(net)
     set_weights(model, load_pt(backbone, "LPIPS backbone"), load_pt(heads, "LPIPS heads"))
     return model
 

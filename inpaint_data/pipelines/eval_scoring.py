@@ -31,6 +31,18 @@ def missing_metrics(weights: MetricWeights) -> list[str]:
     return lines
 
 
+def check_weights(weights: MetricWeights) -> None:
+    """The checks `FeatureScorer.from_weights` makes (files present, sha256 of the releases)
+    without building the networks: for a driver that leaves the scoring to Ray actors."""
+    from ..models.inception import check_fid_weights
+    from ..models.lpips import check_lpips_files
+
+    if weights.inception:
+        check_fid_weights(weights.inception)
+    for net, path in weights.lpips_backbones.items():
+        check_lpips_files(net, path, weights.lpips_heads.get(net))
+
+
 class FeatureScorer:
     """The metric networks on one device; `score` takes a batch of truths and composites."""
 

@@ -197,3 +197,17 @@ def test_ray_data_path_gives_the_single_process_numbers(ray_session, folders, tm
                                        "--baseline", "telea", "--workers", "2", "--out", str(tmp_path / "ray")])
     assert result.exit_code == 0, result.output
     assert overall(json.loads((tmp_path / "ray" / "metrics.json").read_text())["rows"])["count"] == 7
+
+
+def test_weights_are_checked_without_building_networks(tmp_path):
+    """What a driver runs before handing the scoring to Ray actors: the same refusals."""
+    from inpaint_data.errors import InputError
+    from inpaint_data.pipelines.eval_scoring import MetricWeights, check_weights
+
+    fake = tmp_path / "pt_inception-2015-12-05-6726825d.pth"
+    torch.save({"x": torch.zeros(1)}, fake)
+    with pytest.raises(InputError, match="expected 6726825d"):
+        check_weights(MetricWeights(inception=str(fake)))
+    with pytest.raises(InputError, match="expected 7be5be79"):
+        check_weights(MetricWeights(lpips_backbones={"alex": str(fake)}, lpips_heads={"alex": str(fake)}))
+    check_weights(MetricWeights())  # nothing asked, nothing checked

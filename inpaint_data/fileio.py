@@ -21,10 +21,15 @@ TMP_MARK = ".tmp-"
 _TEMP_NAME = re.compile(r"^\..+\.tmp-\d+-[0-9a-f]{8}$")
 
 
+def temp_name(name: str) -> str:
+    """A unique hidden name for building the file or key `name` (see is_temp_name)."""
+    return f".{name}{TMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
 def temp_path(final: str | Path) -> Path:
     """A unique hidden sibling name for building `final`."""
     final = Path(final)
-    return final.with_name(f".{final.name}{TMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    return final.with_name(temp_name(final.name))
 
 
 def is_temp_name(name: str) -> bool:
@@ -84,5 +89,10 @@ def dumps_json(obj: Any, **kwargs) -> str:
     return json.dumps(json_safe(obj), allow_nan=False, **kwargs)
 
 
+def json_bytes(obj: Any) -> bytes:
+    """The bytes of our JSON files: strict, indented, keys sorted."""
+    return (dumps_json(obj, indent=2, sort_keys=True) + "\n").encode()
+
+
 def atomic_write_json(path: str | Path, obj: Any) -> Path:
-    return atomic_write_bytes(path, (dumps_json(obj, indent=2, sort_keys=True) + "\n").encode())
+    return atomic_write_bytes(path, json_bytes(obj))

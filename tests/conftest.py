@@ -1,4 +1,16 @@
+import itertools
+
 import pytest
+
+from tests import s3_server
+
+
+def pytest_configure(config):
+    s3_server.configure()  # before any Ray starts: its workers inherit the S3 endpoint
+
+
+def pytest_unconfigure(config):
+    s3_server.stop()
 
 
 def pytest_collection_modifyitems(config, items):
@@ -19,3 +31,19 @@ def ray_session():
     init_ray(num_cpus=2)
     yield ray
     ray.shutdown()
+
+
+_buckets = itertools.count()
+
+
+@pytest.fixture
+def s3_bucket():
+    """`s3://NAME`, a new empty bucket on the loopback S3 server (tests/s3_server.py)."""
+    import fsspec
+
+    s3_server.start()
+    name = f"test-{next(_buckets)}"
+    fs = fsspec.filesystem("s3")
+    fs.mkdir(name)
+    fs.invalidate_cache()
+    return f"s3://{name}"

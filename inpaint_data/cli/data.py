@@ -7,11 +7,12 @@ import click
 from ..datasets.images import MAX_PIXELS
 from ..maskgen.styles import STYLES
 from .jobs import job_options, run_job_command
+from .params import LocationType
 
 
 @click.command()
 @click.argument("inputs", nargs=-1, required=True, metavar="IMAGES...")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
+@click.option("--out", "out_dir", type=LocationType(file_okay=False), required=True,
               help="Output folder (train/ and val/ inside with --val-fraction); re-running resumes.")
 @click.option("--size", type=click.IntRange(min=0), default=256, show_default=True,
               help="Short side after resizing; 0 keeps the images as they are.")
@@ -20,7 +21,7 @@ from .jobs import job_options, run_job_command
 @click.option("--ext", type=click.Choice(["jpg", "png"]), default="jpg", show_default=True,
               help="Stored encoding (images already at the right size and encoding are kept as they are).")
 @click.option("--quality", type=click.IntRange(1, 100), default=95, show_default=True, help="JPEG quality.")
-@click.option("--edges", "edges_dir", type=click.Path(exists=True, file_okay=False), default=None,
+@click.option("--edges", "edges_dir", type=LocationType(exists=True, file_okay=False), default=None,
               help="An `inpaint-data edges` output: edge maps joined by key, resized and cropped with the image.")
 @click.option("--val-fraction", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True,
               help="Share of images (chosen by key hash and seed) written to OUT/val.")

@@ -6,6 +6,7 @@ import click
 
 from ..datasets.images import MAX_PIXELS
 from .jobs import job_options, run_job_command
+from .params import LocationType
 
 
 class SigmaType(click.ParamType):
@@ -29,7 +30,7 @@ class SigmaType(click.ParamType):
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
 @click.option("--hed", "method", flag_value="hed", default=True, help="HED edges (pretrained BSDS500 weights).")
 @click.option("--canny", "method", flag_value="canny", help="Canny edges (EdgeConnect's sigma).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
+@click.option("--out", "out_dir", type=LocationType(file_okay=False), required=True,
               help="Output folder; re-running the same command there resumes.")
 @job_options(shard_size=500, unit="images")
 @click.option("--weights", type=click.Path(dir_okay=False), default=None,

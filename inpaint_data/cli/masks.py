@@ -7,7 +7,7 @@ import click
 from ..maskgen.styles import MIXED, STYLES, parse_mix
 from .jobs import job_options, run_job_command
 from .masks_video import video_options
-from .params import MAX_COUNT, RangeType, SizeType
+from .params import MAX_COUNT, LocationType, RangeType, SizeType
 
 STYLE_HELP = "\n".join(f"  {name}: {s.about}" for name, s in STYLES.items())
 
@@ -25,7 +25,7 @@ STYLE_HELP = "\n".join(f"  {name}: {s.about}" for name, s in STYLES.items())
               help=f"Number of masks (at most {MAX_COUNT:.0e}).")
 @click.option("--size", type=SizeType(), default="512", show_default=True,
               help="Mask size: 512 or WIDTHxHEIGHT (at least 32 px a side).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+@click.option("--out", "out_dir", type=LocationType(file_okay=False), default=None,
               help="Output folder (required); re-running the same command there resumes.")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Mask i is drawn from numpy default_rng([seed, i]).")
@@ -104,7 +104,7 @@ def masks(ctx, free_form, videos, style, mix, count, size, out_dir, fmt, seed, s
 @click.argument("path", type=click.Path(exists=True, file_okay=False))
 @click.option("--sheet", "sheet_count", type=click.IntRange(min=1), default=64, show_default=True,
               help="Masks on the contact sheet.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+@click.option("--out", "out_dir", type=LocationType(file_okay=False), default=None,
               help="Where to write the PNGs. Default: PATH itself (as _contact_sheet.png and _histogram.png).")
 def stats(path, sheet_count, out_dir):
     """Per-bin histogram, hole-ratio mean/sd and LaMa's mean distance from hole pixels to the nearest

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from .. import storage
+
 MIN_SIZE = 32
 #: Largest mask side: a 16384 x 16384 mask is 256 MB in memory.
 MAX_SIZE = 16384
@@ -58,3 +60,25 @@ class RangeType(click.ParamType):
         if (self.lo is not None and min(a, b) < self.lo) or (self.hi is not None and max(a, b) > self.hi):
             self.fail(f"{value!r} must lie within [{self.lo}, {self.hi if self.hi is not None else 'inf'}]", param, ctx)
         return a, b
+
+
+class LocationType(click.ParamType):
+    """A local path (checked as click.Path checks it) or a URL of any fsspec filesystem
+    (`s3://bucket/prefix`, `gs://...`, `memory://...`, `file://...`), returned as a string."""
+
+    name = "PATH|URL"
+
+    def __init__(self, exists: bool = False, file_okay: bool = True, dir_okay: bool = True):
+        self.exists = exists
+        self.local = click.Path(exists=exists, file_okay=file_okay, dir_okay=dir_okay)
+
+    def convert(self, value, param, ctx):
+        text = str(value)
+        if not storage.is_remote(text):
+            return str(self.local.convert(text, param, ctx))
+        try:
+            if self.exists and not storage.exists(text):
+                self.fail(f"{text!r} does not exist", param, ctx)
+        except (ImportError, ValueError, OSError) as e:
+            self.fail(f"{text!r}: {e}", param, ctx)
+        return text.rstrip("/")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from .. import storage
 from ..errors import InputError
 from .readers import shard_records
 
@@ -29,6 +30,9 @@ SEPARATOR = "::"
 
 
 def is_img2dataset_folder(path: str | Path) -> bool:
+    """A local folder of img2dataset / video2dataset shards (remote ones are not read yet)."""
+    if storage.is_remote(path):
+        return False
     p = Path(path)
     return p.is_dir() and any(IMG2DATASET_SHARD.match(f.name) for f in p.iterdir())
 
@@ -78,7 +82,7 @@ class ContainerReader:
 
     def read(self, address: str) -> bytes:
         if SEPARATOR not in address:
-            return Path(address).read_bytes()
+            return storage.read_bytes(address)
         container, member = address.split(SEPARATOR, 1)
         if container != self.container:
             self.members, self.container = self._load(container), container
@@ -109,19 +113,22 @@ atexit.register(_remove_local_copies)
 
 
 def local_file(address: str) -> str:
-    """A path decord and OpenCV can open: the address itself for a plain file, else a temporary
-    copy of the one archive member (the previous copy is removed: one at a time per process,
-    and none left at exit)."""
-    if SEPARATOR not in address:
+    """A path decord and OpenCV can open: the address itself for a local file, else a temporary
+    copy of the one remote file (a URL, see storage) or archive member (the previous copy is
+    removed: one at a time per process, and none left at exit)."""
+    if SEPARATOR not in address and not storage.is_remote(address):
         return address
     if address in _local_copy and Path(_local_copy[address]).exists():
         return _local_copy[address]
     _remove_local_copies()
-    container, member = address.split(SEPARATOR, 1)
-    with tarfile.open(container) as tar:
-        data = tar.extractfile(member).read()
-    fd, path = tempfile.mkstemp(prefix="inpaint-data-", suffix=Path(member).suffix)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
+    if SEPARATOR not in address:
+        path = str(storage.local_copy(address, suffix=Path(storage.name_of(address)).suffix))
+    else:
+        container, member = address.split(SEPARATOR, 1)
+        with tarfile.open(container) as tar:
+            data = tar.extractfile(member).read()
+        fd, path = tempfile.mkstemp(prefix="inpaint-data-", suffix=Path(member).suffix)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
     _local_copy[address] = path
     return path

@@ -3,7 +3,6 @@ read from the header and checked before anything is decoded), and writing checke
 
 from __future__ import annotations
 
-import glob
 import io
 import re
 import struct
@@ -13,6 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .. import storage
 from ..errors import first_line
 from ..fileio import atomic_write_bytes
 
@@ -112,24 +112,12 @@ def unique_keys(names: dict[str, str]) -> dict[str, str]:
 
 
 def find_images(inputs: list[str]) -> list[tuple[str, str]]:
-    """(path, key) of every image named by `inputs` (files, folders searched recursively, globs),
-    sorted; the key is the path relative to its folder without extension, made key-safe and
-    unique (see unique_keys)."""
+    """(location, key) of every image named by `inputs` (files, folders searched recursively,
+    globs; local paths or URLs, see storage.find_files), sorted; the key is the path relative to
+    its folder without extension, made key-safe and unique (see unique_keys)."""
     found: dict[str, str] = {}
     for item in inputs:
-        p = Path(item)
-        if p.is_file():
-            found[str(p.resolve())] = p.stem
-        elif p.is_dir():
-            for f in p.rglob("*"):
-                if f.is_file() and f.suffix.lower() in IMAGE_EXTS:
-                    found[str(f.resolve())] = str(f.relative_to(p).with_suffix(""))
-        else:
-            matches = [m for m in glob.glob(item, recursive=True) if Path(m).is_file()]
-            if not matches:
-                raise FileNotFoundError(f"no image matches {item!r}")
-            for m in matches:
-                found[str(Path(m).resolve())] = Path(m).stem
+        found.update(storage.find_files(item, IMAGE_EXTS, "image"))
     return sorted(unique_keys(found).items())
 
 
@@ -179,7 +167,7 @@ def decode_gray8(data: bytes, max_pixels: int | None = MAX_PIXELS) -> np.ndarray
 
 def _read(path: str | Path) -> bytes:
     try:
-        return Path(path).read_bytes()
+        return storage.read_bytes(path)
     except OSError as e:
         raise ImageError(f"cannot read: {e.strerror}") from None
 

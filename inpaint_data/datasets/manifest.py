@@ -4,6 +4,8 @@
 The `job` entry identifies the output (job name, format, every parameter that changes what is
 written, and a hash of the input listing). A re-run with the same job resumes; a different job,
 or a non-empty folder that is not ours, is refused; so is a folder another live process holds.
+The same rules hold for a remote output (an object-store prefix, see storage): the lock is
+created with a conditional write where the store has one.
 """
 
 from __future__ import annotations
@@ -15,12 +17,10 @@ import os
 import socket
 import time
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
-from .. import __version__
+from .. import __version__, storage
 from ..errors import InputError
-from ..fileio import atomic_write_json, temp_path
 
 MANIFEST = "_manifest.json"  # leading "_": skipped by pyarrow and Ray Data readers
 LOCK = "_job.lock"
@@ -44,14 +44,14 @@ def listing_identity(lines: Iterable[str]) -> dict[str, Any]:
     return {"count": count, "sha1": digest.hexdigest()}
 
 
-def check_output_free(out_dir: str | Path) -> None:
+def check_output_free(out_dir: storage.Location) -> None:
     """Refuse an existing `out_dir` that is a file, or a non-empty folder without our manifest
     (a user's folder: nothing in it may be adopted, overwritten or cleaned up)."""
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
+    if storage.is_file(out_dir):
         raise ManifestMismatch(f"{out_dir} is a file, not a folder; choose another --out")
-    if out_dir.is_dir() and not (out_dir / MANIFEST).exists():
-        foreign = sorted(p.name for p in out_dir.iterdir() if p.name != LOCK)
+    names = storage.list_names(out_dir)
+    if MANIFEST not in names:
+        foreign = [name for name in names if name != LOCK]
         if foreign:
             raise ManifestMismatch(
                 f"{out_dir} is not empty and is not an inpaint-data output folder (it holds {foreign[0]!r}"
@@ -63,14 +63,15 @@ def _normalise(obj: Any) -> Any:
     return json.loads(json.dumps(obj, sort_keys=True))
 
 
-def read_manifest(out_dir: str | Path) -> dict[str, Any] | None:
-    path = Path(out_dir) / MANIFEST
-    return json.loads(path.read_text()) if path.exists() else None
+def read_manifest(out_dir: storage.Location) -> dict[str, Any] | None:
+    try:
+        return json.loads(storage.read_bytes(storage.join(out_dir, MANIFEST)))
+    except FileNotFoundError:
+        return None
 
 
-def check_job(out_dir: str | Path, job: dict[str, Any]) -> None:
+def check_job(out_dir: storage.Location, job: dict[str, Any]) -> None:
     """Raise ManifestMismatch unless `out_dir` is new, empty, or holds this same job. Writes nothing."""
-    out_dir = Path(out_dir)
     check_output_free(out_dir)
     existing = read_manifest(out_dir)
     if existing is not None and existing.get("job") != _normalise(job):
@@ -83,39 +84,38 @@ def check_job(out_dir: str | Path, job: dict[str, Any]) -> None:
         )
 
 
-def claim_output(out_dir: str | Path, job: dict[str, Any], command: str | None = None) -> dict[str, Any]:
-    """Create `out_dir` and its manifest, or check that the manifest there is for this same job."""
-    out_dir = Path(out_dir)
+def claim_output(out_dir: storage.Location, job: dict[str, Any], command: str | None = None) -> dict[str, Any]:
+    """Create `out_dir` and its manifest, or check that the manifest there is for this same job.
+    The command line is recorded without the secrets of any URL in it (storage.redact)."""
     check_job(out_dir, job)
     job = _normalise(job)
     existing = read_manifest(out_dir)
     if existing is not None:
         return existing
-    out_dir.mkdir(parents=True, exist_ok=True)
+    storage.make_dirs(out_dir)
     manifest = {
         "package": "inpaint-data",
         "version": __version__,
-        "command": command,
+        "command": command and storage.redact(command),
         "job": job,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "complete": False,
     }
-    atomic_write_json(out_dir / MANIFEST, manifest)
+    storage.write_json(storage.join(out_dir, MANIFEST), manifest)
     return manifest
 
 
-def finish_manifest(out_dir: str | Path, totals: dict[str, Any], command: str | None = None) -> dict[str, Any]:
+def finish_manifest(out_dir: storage.Location, totals: dict[str, Any], command: str | None = None) -> dict[str, Any]:
     """Record the totals of a finished job (kept across re-runs of the same job)."""
-    out_dir = Path(out_dir)
     manifest = read_manifest(out_dir) or {}
     manifest.update(
         totals=totals,
         complete=True,
         finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        last_command=command,
+        last_command=command and storage.redact(command),
         last_version=__version__,
     )
-    atomic_write_json(out_dir / MANIFEST, manifest)
+    storage.write_json(storage.join(out_dir, MANIFEST), manifest)
     return manifest
 
 
@@ -129,47 +129,43 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _read_holder(lock: storage.Location) -> dict[str, Any]:
+    try:
+        return json.loads(storage.read_bytes(lock))
+    except (OSError, ValueError):
+        return {}
+
+
 @contextlib.contextmanager
-def output_lock(out_dir: str | Path) -> Iterator[Path]:
+def output_lock(out_dir: storage.Location) -> Iterator[storage.Location]:
     """Hold `out_dir/_job.lock` (pid and host) while a job writes the folder.
 
     Refused with OutputBusy while a live process on this host (or any process on another host)
     holds it; a lock left by a dead process of this host is taken over. The lock is created
-    whole (written under a temporary name, then hard-linked into place), so it is never empty.
+    whole and exclusively (storage.create_exclusive), so it is never empty and never shared.
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    lock = out_dir / LOCK
+    storage.make_dirs(out_dir)
+    lock = storage.join(out_dir, LOCK)
     mine = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    tmp = temp_path(lock)
-    tmp.write_text(json.dumps(mine))
-    try:
-        for _ in range(2):
-            try:
-                os.link(tmp, lock)
+    for _ in range(2):
+        try:
+            if storage.create_exclusive(lock, json.dumps(mine).encode()):
                 break
-            except FileNotFoundError:  # our temporary was cleaned up by the job holding the folder
-                raise OutputBusy(f"{out_dir} is being written by another job; wait for it") from None
-            except FileExistsError:
-                try:
-                    holder = json.loads(lock.read_text())
-                except (OSError, ValueError):
-                    holder = {}
-                same_host = holder.get("host") == mine["host"]
-                if same_host and isinstance(holder.get("pid"), int) and not _alive(holder["pid"]):
-                    lock.unlink(missing_ok=True)  # stale: its process is gone
-                    continue
-                raise OutputBusy(
-                    f"{out_dir} is being written by process {holder.get('pid', '?')} on {holder.get('host', '?')} "
-                    f"(since {holder.get('started', '?')}); wait for it, or delete {lock} if that job is gone"
-                ) from None
-        else:
-            raise OutputBusy(f"could not take {lock}; try again")
-    finally:
-        tmp.unlink(missing_ok=True)
+        except FileNotFoundError:  # our temporary was cleaned up by the job holding the folder
+            raise OutputBusy(f"{out_dir} is being written by another job; wait for it") from None
+        holder = _read_holder(lock)
+        same_host = holder.get("host") == mine["host"]
+        if same_host and isinstance(holder.get("pid"), int) and not _alive(holder["pid"]):
+            storage.remove(lock)  # stale: its process is gone
+            continue
+        raise OutputBusy(
+            f"{out_dir} is being written by process {holder.get('pid', '?')} on {holder.get('host', '?')} "
+            f"(since {holder.get('started', '?')}); wait for it, or delete {lock} if that job is gone"
+        )
+    else:
+        raise OutputBusy(f"could not take {lock}; try again")
     try:
         yield lock
     finally:
-        with contextlib.suppress(OSError, ValueError):
-            if json.loads(lock.read_text()).get("pid") == mine["pid"]:
-                lock.unlink()
+        if _read_holder(lock).get("pid") == mine["pid"]:
+            storage.remove(lock)

@@ -1,4 +1,7 @@
-"""Readers for the three output formats: raw members or decoded samples, in key order per shard."""
+"""Readers for the three output formats: raw members or decoded samples, in key order per shard.
+
+Shards may be remote (a URL, see storage): tars and parquet files are streamed from the store
+(a tar is read front to back once, never copied whole to disk)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from .. import storage
 from ..fileio import TMP_MARK
 from .codec import decode_sample, row_to_members
 from .manifest import read_manifest
@@ -23,37 +27,31 @@ MAX_MEMBER_BYTES = 256 * 2**20
 SHARD_PATTERN = re.compile(r"^[A-Za-z0-9_]+(?:-[A-Za-z0-9_]+)*-(\d{6,})(\.tar|\.parquet)?$")
 
 
-def detect_format(path: str | Path) -> str:
+def detect_format(path: storage.Location) -> str:
     """The format of an output folder: from its manifest, else from the shard files present."""
-    path = Path(path)
     manifest = read_manifest(path)
     if manifest and "format" in manifest.get("job", {}):
         return manifest["job"]["format"]
-    names = [p.name for p in path.iterdir()]
+    names = storage.list_names(path)
     if any(n.endswith(".tar") for n in names):
         return "webdataset"
     if any(n.endswith(".parquet") for n in names):
         return "parquet"
-    if any((path / n).is_dir() and SHARD_PATTERN.match(n) for n in names):
+    if any(SHARD_PATTERN.match(n) and storage.is_dir(storage.join(path, n)) for n in names):
         return "files"
     raise ValueError(f"{path} holds no shards in a known format")
 
 
-def shard_paths(path: str | Path, fmt: str | None = None) -> list[Path]:
-    """The committed shards of an output folder, sorted (temporary files excluded)."""
-    path = Path(path)
+def shard_paths(path: storage.Location, fmt: str | None = None) -> list[Path | str]:
+    """The committed shards of an output folder, sorted (temporary files excluded); Paths for a
+    local folder, URLs for a remote one."""
     fmt = fmt or detect_format(path)
     suffix = {"files": "", "webdataset": ".tar", "parquet": ".parquet"}[fmt]
-    found = (
-        p
-        for p in path.iterdir()
-        if TMP_MARK not in p.name
-        and SHARD_PATTERN.match(p.name)
-        and p.name.endswith(suffix)
-        and (p.is_dir() if fmt == "files" else p.is_file())
-    )
+    names = [n for n in storage.list_names(path) if TMP_MARK not in n and SHARD_PATTERN.match(n) and n.endswith(suffix)]
+    found = [storage.join(path, n) for n in names]
+    found = [p for p in found if (storage.is_dir(p) if fmt == "files" else storage.is_file(p))]
     # by shard number, not name: past 999,999 shards the numbers grow a digit
-    return sorted(found, key=lambda p: (int(SHARD_PATTERN.match(p.name).group(1)), p.name))
+    return sorted(found, key=lambda p: (int(SHARD_PATTERN.match(storage.name_of(p)).group(1)), storage.name_of(p)))
 
 
 def _split_member(name: str) -> tuple[str, str]:
@@ -83,19 +81,25 @@ def _skip(skipped: list[tuple[str, str]] | None, where: str, reason: str) -> Non
         skipped.append((where, reason))
 
 
-def _files_members(shard: Path, skipped: list[tuple[str, str]] | None,
+def _files_members(shard: str | Path, skipped: list[tuple[str, str]] | None,
                    max_member_bytes: int) -> Iterator[tuple[str, bytes]]:
-    for f in sorted(shard.iterdir(), key=lambda p: _split_member(p.name)):
-        size = f.stat().st_size
-        if size > max_member_bytes:
-            _skip(skipped, str(f), f"{size:,} bytes is over the {max_member_bytes:,}-byte member limit")
+    if storage.is_remote(shard):
+        fs, folder = storage.filesystem(str(shard))
+        sizes = {storage.name_of(e["name"]): e["size"] for e in fs.ls(folder, detail=True) if e["type"] == "file"}
+    else:
+        sizes = {f.name: f.stat().st_size for f in Path(shard).iterdir()}
+    for name in sorted(sizes, key=_split_member):
+        where = storage.join(shard, name)
+        if sizes[name] > max_member_bytes:
+            _skip(skipped, str(where), f"{sizes[name]:,} bytes is over the {max_member_bytes:,}-byte member limit")
             continue
-        yield f.name, f.read_bytes()
+        yield name, storage.read_bytes(where)
 
 
-def _tar_members(shard: Path, skipped: list[tuple[str, str]] | None,
+def _tar_members(shard: str | Path, skipped: list[tuple[str, str]] | None,
                  max_member_bytes: int) -> Iterator[tuple[str, bytes]]:
-    with tarfile.open(shard) as tar:
+    mode = "r|*" if storage.is_remote(shard) else "r:*"  # a remote tar is streamed front to back, no seeks
+    with storage.open_input(shard) as f, tarfile.open(fileobj=f, mode=mode) as tar:
         for info in tar:
             if not info.isfile():
                 continue
@@ -107,8 +111,10 @@ def _tar_members(shard: Path, skipped: list[tuple[str, str]] | None,
             yield info.name, tar.extractfile(info).read()
 
 
-def _parquet_records(shard: Path) -> Iterator[tuple[str, dict[str, bytes]]]:
-    for row in pq.read_table(shard).to_pylist():
+def _parquet_records(shard: str | Path) -> Iterator[tuple[str, dict[str, bytes]]]:
+    with storage.open_input(shard) as f:
+        rows = pq.read_table(f).to_pylist()
+    for row in rows:
         yield row["key"], row_to_members(row)
 
 
@@ -118,21 +124,21 @@ def shard_records(shard: str | Path, skipped: list[tuple[str, str]] | None = Non
 
     Tar members over `max_member_bytes` are left out and appended to `skipped` as
     (shard:member, reason), or logged as a warning when no list is given."""
-    shard = Path(shard)
-    if shard.suffix == ".parquet":
+    name = storage.name_of(shard)
+    if name.endswith(".parquet"):
         return _parquet_records(shard)
-    if shard.suffix == ".tar":
+    if name.endswith(".tar"):
         return _group(_tar_members(shard, skipped, max_member_bytes))
     return _group(_files_members(shard, skipped, max_member_bytes))
 
 
-def iter_records(path: str | Path, fmt: str | None = None) -> Iterator[tuple[str, dict[str, bytes]]]:
+def iter_records(path: storage.Location, fmt: str | None = None) -> Iterator[tuple[str, dict[str, bytes]]]:
     """(key, {ext: bytes}) for every sample of an output folder, shard by shard."""
     for shard in shard_paths(path, fmt or detect_format(path)):
         yield from shard_records(shard)
 
 
-def read_samples(path: str | Path, fmt: str | None = None) -> Iterator[Sample]:
+def read_samples(path: storage.Location, fmt: str | None = None) -> Iterator[Sample]:
     """Decoded samples (RGB images, uint8 masks and edges, meta dicts) of an output folder."""
     for key, members in iter_records(path, fmt):
         yield decode_sample(key, members)

@@ -6,7 +6,6 @@ OpenCV. Frames are RGB uint8, optionally resized so the short side has a given l
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import re
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .. import storage
 from .ecosystem import archive_members, is_img2dataset_folder, local_file
 
 VIDEO_EXTS = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".flv", ".wmv", ".ts"}
@@ -36,23 +36,16 @@ class VideoInfo:
 
 
 def find_videos(inputs: list[str]) -> list[str]:
-    """Video files named by `inputs` (files, folders searched recursively, or globs), sorted and
-    without duplicates. A file named explicitly is kept whatever its extension. A video2dataset
-    output folder (`00000.tar`, ... with video members) gives `TAR::member` addresses."""
+    """Video files named by `inputs` (files, folders searched recursively, or globs; local paths
+    or URLs), sorted and without duplicates. A file named explicitly is kept whatever its
+    extension. A video2dataset output folder (`00000.tar`, ... with video members) gives
+    `TAR::member` addresses."""
     found: set[str] = set()
     for item in inputs:
-        p = Path(item)
-        if p.is_dir() and is_img2dataset_folder(p):
-            found.update(archive_members(p, VIDEO_EXTS))
-        elif p.is_file():
-            found.add(str(p.resolve()))
-        elif p.is_dir():
-            found.update(str(f.resolve()) for f in p.rglob("*") if f.is_file() and f.suffix.lower() in VIDEO_EXTS)
+        if not storage.is_remote(item) and Path(item).is_dir() and is_img2dataset_folder(item):
+            found.update(archive_members(item, VIDEO_EXTS))
         else:
-            matches = [m for m in glob.glob(item, recursive=True) if Path(m).is_file()]
-            if not matches:
-                raise FileNotFoundError(f"no video matches {item!r}")
-            found.update(str(Path(m).resolve()) for m in matches)
+            found.update(storage.find_files(item, VIDEO_EXTS, "video"))
     return sorted(found)
 
 

@@ -4,6 +4,10 @@ Every shard is assembled under a temporary name and renamed into place on commit
 job never leaves a partial shard. The shard's `_*.stats.json` is written after the shard itself;
 its presence is what marks the shard done. Side files start with `_` and temporary ones with
 `.`, which pyarrow, Ray Data and Spark skip, so a whole output folder reads as one data set.
+
+An output may be a URL (storage.is_remote): its shards are built in a local scratch folder and
+published under a temporary key, then moved onto their final key; the stats object is written
+after that, so "stats exists = shard done" holds on object stores too.
 """
 
 from __future__ import annotations
@@ -11,13 +15,15 @@ from __future__ import annotations
 import json
 import shutil
 import tarfile
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..fileio import atomic_write_json, is_temp_name, remove_path, replace_into, temp_path
+from .. import storage
+from ..fileio import is_temp_name, remove_path, replace_into, temp_path
 from .codec import encode_sample, members_to_row
 from .records import Sample
 
@@ -30,44 +36,47 @@ def shard_name(prefix: str, shard: int) -> str:
     return f"{prefix}-{shard:06d}"
 
 
-def shard_path(out_dir: str | Path, prefix: str, shard: int, fmt: str) -> Path:
-    """Where a committed shard lives: a folder (files), a .tar or a .parquet file."""
+def shard_path(out_dir: storage.Location, prefix: str, shard: int, fmt: str) -> str | Path:
+    """Where a committed shard lives: a folder (files), a .tar or a .parquet file (a URL
+    string for a remote `out_dir`, else a Path)."""
     suffix = {"files": "", "webdataset": ".tar", "parquet": ".parquet"}[fmt]
-    return Path(out_dir) / (shard_name(prefix, shard) + suffix)
+    return storage.join(out_dir, shard_name(prefix, shard) + suffix)
 
 
-def stats_path(out_dir: str | Path, prefix: str, shard: int) -> Path:
-    return Path(out_dir) / f"_{shard_name(prefix, shard)}.stats.json"
+def stats_name(prefix: str, shard: int) -> str:
+    return f"_{shard_name(prefix, shard)}.stats.json"
 
 
-def remove_temps(out_dir: str | Path) -> int:
+def stats_path(out_dir: storage.Location, prefix: str, shard: int) -> str | Path:
+    return storage.join(out_dir, stats_name(prefix, shard))
+
+
+def remove_temps(out_dir: storage.Location) -> int:
     """Delete what killed writers of this folder left behind (our temporary names only, see
     fileio.is_temp_name); returns how many entries were removed. Call it only while holding
     the folder's lock, so that a live job's temporary files are never taken."""
     removed = 0
-    for entry in Path(out_dir).iterdir():
-        if not is_temp_name(entry.name):
-            continue
-        if entry.is_dir():
-            shutil.rmtree(entry, ignore_errors=True)
-        else:
-            entry.unlink(missing_ok=True)
-        removed += 1
+    for name in storage.list_names(out_dir):
+        if is_temp_name(name):
+            storage.remove(storage.join(out_dir, name))
+            removed += 1
     return removed
 
 
 class ShardWriter:
-    """Writes the samples of one shard; use as a context manager (commit on success)."""
+    """Writes the samples of one shard; use as a context manager (commit on success). A remote
+    `final` is built in a local scratch folder and published on commit (storage.publish)."""
 
-    def __init__(self, final: Path):
+    def __init__(self, final: str | Path):
         self.final = final
-        self.tmp = temp_path(final)
+        self._scratch = Path(tempfile.mkdtemp(prefix="inpaint-data-")) if storage.is_remote(final) else None
+        self.tmp = self._scratch / storage.name_of(final) if self._scratch else temp_path(final)
         self.count = 0
         self._keys: set[str] = set()
 
     def write(self, sample: Sample) -> None:
         if sample.key in self._keys:  # a second sample under one key would hide the first
-            raise ValueError(f"duplicate sample key {sample.key!r} in shard {self.final.name}")
+            raise ValueError(f"duplicate sample key {sample.key!r} in shard {storage.name_of(self.final)}")
         self._write(sample.key, encode_sample(sample), sample.meta)
         self._keys.add(sample.key)
         self.count += 1
@@ -78,15 +87,20 @@ class ShardWriter:
     def _finish(self) -> None:
         """Flush and close the temporary output."""
 
-    def commit(self) -> Path:
-        """Finish the temporary output and rename it into place; on any error (a full disk
-        while flushing) the temporary output is removed and the error raised."""
+    def commit(self) -> str | Path:
+        """Finish the temporary output and rename (or publish) it into place, over a shard of a
+        run killed before its stats; on any error (a full disk while flushing) the temporary
+        output is removed and the error raised."""
         try:
             self._finish()
-            replace_into(self.tmp, self.final)  # over a shard of a run killed before its stats
+            if self._scratch is not None:
+                storage.publish(self.tmp, str(self.final))
+            else:
+                replace_into(self.tmp, self.final)
         except BaseException:
             self.abort()
             raise
+        self._remove_scratch()
         return self.final
 
     def abort(self) -> None:
@@ -95,6 +109,11 @@ class ShardWriter:
             self._close()
         finally:
             remove_path(self.tmp)
+            self._remove_scratch()
+
+    def _remove_scratch(self) -> None:
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
 
     def _close(self) -> None:
         """Release open handles without finishing (abort)."""
@@ -112,7 +131,7 @@ class ShardWriter:
 class FilesWriter(ShardWriter):
     """A folder of `{key}.{ext}` files per shard."""
 
-    def __init__(self, final: Path):
+    def __init__(self, final: str | Path):
         super().__init__(final)
         self.tmp.mkdir(parents=True)
 
@@ -149,7 +168,7 @@ class WebDatasetWriter(ShardWriter):
     """A POSIX tar of `{key}.{ext}` members, readable by webdataset and Ray Data; the same bytes
     as tarfile's USTAR output."""
 
-    def __init__(self, final: Path):
+    def __init__(self, final: str | Path):
         super().__init__(final)
         self._file = open(self.tmp, "wb")
         self._offset = 0
@@ -175,7 +194,7 @@ class WebDatasetWriter(ShardWriter):
 class ParquetWriter(ShardWriter):
     """One row per sample: key, encoded bytes columns, scalar metadata columns, meta JSON."""
 
-    def __init__(self, final: Path):
+    def __init__(self, final: str | Path):
         super().__init__(final)
         self._rows: list[dict[str, Any]] = []
 
@@ -191,22 +210,23 @@ class ParquetWriter(ShardWriter):
 WRITERS = {"files": FilesWriter, "webdataset": WebDatasetWriter, "parquet": ParquetWriter}
 
 
-def open_shard_writer(fmt: str, out_dir: str | Path, prefix: str, shard: int) -> ShardWriter:
+def open_shard_writer(fmt: str, out_dir: storage.Location, prefix: str, shard: int) -> ShardWriter:
     """A writer for shard number `shard` of `out_dir` in format `fmt`."""
     if fmt not in WRITERS:
         raise ValueError(f"unknown format {fmt!r}; expected one of {FORMATS}")
     return WRITERS[fmt](shard_path(out_dir, prefix, shard, fmt))
 
 
-def write_stats(out_dir: str | Path, prefix: str, shard: int, stats: dict[str, Any]) -> Path:
+def write_stats(out_dir: storage.Location, prefix: str, shard: int, stats: dict[str, Any]) -> str | Path:
     path = stats_path(out_dir, prefix, shard)
-    atomic_write_json(path, stats)
+    storage.write_json(path, stats)
     return path
 
 
-def read_stats(out_dir: str | Path, prefix: str, shard: int) -> dict[str, Any] | None:
+def read_stats(out_dir: storage.Location, prefix: str, shard: int) -> dict[str, Any] | None:
     """The stats of a finished shard, or None when the shard is not done."""
     path = stats_path(out_dir, prefix, shard)
-    if not path.exists():
+    try:
+        return json.loads(storage.read_bytes(path))
+    except FileNotFoundError:
         return None
-    return json.loads(path.read_text())

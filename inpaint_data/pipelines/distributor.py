@@ -23,7 +23,7 @@ TASK_RETRIES = 3
 
 @ray.remote(max_retries=TASK_RETRIES)
 def _shard_task(out_dir: str, fmt: str, prefix: str, plan: ShardPlan, produce: Produce) -> dict[str, Any]:
-    return write_shard(out_dir, fmt, prefix, plan, produce)
+    return write_shard(out_dir, fmt, prefix, plan, produce, node=ray.get_runtime_context().get_node_id())
 
 
 def _stop(pending: list) -> None:
@@ -35,7 +35,7 @@ def _stop(pending: list) -> None:
 
 
 def run_on_ray(
-    out_dir: Path,
+    out_dir: Path | str,
     prefix: str,
     plans: Iterable[ShardPlan],
     produce: Produce,

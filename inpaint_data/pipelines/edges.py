@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import storage
 from ..datasets.images import MAX_PIXELS, ImageError, decode_rgb, find_images, read_rgb
 from ..datasets.manifest import listing_identity
 from ..datasets.readers import shard_paths, shard_records
@@ -108,7 +109,7 @@ def edge_samples(plan: ShardPlan, spec: EdgeSpec) -> Iterator[Sample | SampleErr
 def plan_edge_shards(inputs: list[str], shard_size: int) -> list[ShardPlan]:
     """One output shard per input shard when `inputs` is one output folder of ours; else the
     images found in `inputs`, `shard_size` per shard."""
-    if len(inputs) == 1 and Path(inputs[0]).is_dir():
+    if len(inputs) == 1 and storage.is_dir(inputs[0]):
         try:
             shards = shard_paths(inputs[0])
         except ValueError:

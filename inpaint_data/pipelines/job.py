@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import storage
 from ..datasets.manifest import check_job, claim_output, finish_manifest, output_lock
-from ..datasets.writers import read_stats, remove_temps
+from ..datasets.writers import read_stats, remove_temps, stats_name
 from ..maskgen.ratios import NVIDIA_BIN_LABELS
 from .ray_runtime import check_address
 from .shards import Produce, ShardPlan, write_shard
@@ -54,7 +55,7 @@ class JobResult:
     """What a finished job wrote, summed over every shard (earlier runs included). A job with
     several outputs (shard's train and val) sums them and keeps each in `parts`."""
 
-    out_dir: Path
+    out_dir: Path | str
     count: int
     shards: int
     shards_written: int
@@ -79,7 +80,7 @@ class JobResult:
         }
 
 
-def combine(out_dir: Path, parts: dict[str, JobResult]) -> JobResult:
+def combine(out_dir: Path | str, parts: dict[str, JobResult]) -> JobResult:
     """One result for a job of several outputs (counts summed; hole ratios are per part)."""
     results = list(parts.values())
     return JobResult(
@@ -118,7 +119,7 @@ class Totals:
         self.ratio_sum += stats["hole_ratio_sum"]
         self.ratio_sq_sum += stats["hole_ratio_sq_sum"]
 
-    def result(self, out_dir: Path, seconds: float) -> JobResult:
+    def result(self, out_dir: Path | str, seconds: float) -> JobResult:
         measured = sum(self.bins.values())
         mean = sd = None
         if measured:
@@ -139,10 +140,12 @@ class Totals:
         )
 
 
-def _unfinished(out_dir: Path, prefix: str, plans: Iterable[ShardPlan], totals: Totals) -> Iterator[ShardPlan]:
-    """The plans whose shard is not written yet; finished ones are added to `totals`."""
+def _unfinished(out_dir: Path | str, prefix: str, plans: Iterable[ShardPlan], totals: Totals) -> Iterator[ShardPlan]:
+    """The plans whose shard is not written yet; finished ones are added to `totals`. The
+    folder is listed once, so an object store is asked only for the stats that exist."""
+    done = {name for name in storage.list_names(out_dir) if name.endswith(".stats.json")}
     for plan in plans:
-        stats = read_stats(out_dir, prefix, plan.index)
+        stats = read_stats(out_dir, prefix, plan.index) if stats_name(prefix, plan.index) in done else None
         if stats is None:
             yield plan
         else:
@@ -150,7 +153,7 @@ def _unfinished(out_dir: Path, prefix: str, plans: Iterable[ShardPlan], totals: 
 
 
 def run_job(
-    out_dir: str | Path,
+    out_dir: storage.Location,
     job: dict[str, Any],
     plans: Iterable[ShardPlan],
     produce: Produce,
@@ -161,14 +164,15 @@ def run_job(
 ) -> JobResult:
     """Write every shard of `plans` under `out_dir` in `options.fmt`, skipping finished ones.
 
-    `job` identifies the output (see datasets.manifest; its "format" is `options.fmt`); `plans`
+    `out_dir` is a path or a URL (see storage). `job` identifies the output (see
+    datasets.manifest; its "format" is `options.fmt`); `plans`
     may be lazy (walked once, never held). Before anything is written the folder is checked to be
     new, empty or this job's, and a named Ray address to answer; then the folder is locked for
     this process and claimed.
     `resources` are the Ray resources of each shard task (default one CPU).
     """
     started = time.perf_counter()
-    out_dir = Path(out_dir)
+    out_dir = storage.normalise(out_dir)
     check_job(out_dir, job)
     check_address(options.ray_address)
     with output_lock(out_dir):

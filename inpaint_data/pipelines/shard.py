@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import storage
 from ..datasets.codec import decode_gray, encode_image
 from ..datasets.ecosystem import ContainerReader, img2dataset_images, is_img2dataset_folder
 from ..datasets.geometry import crop, crop_box, resize_short_side
@@ -40,9 +41,8 @@ def expand_inputs(inputs: list[str]) -> list[str]:
     """Text files (.txt, .lst) name one image per line; everything else is passed through."""
     out: list[str] = []
     for item in inputs:
-        p = Path(item)
-        if p.is_file() and p.suffix.lower() in (".txt", ".lst"):
-            out.extend(line.strip() for line in p.read_text().splitlines() if line.strip())
+        if item.lower().endswith((".txt", ".lst")) and storage.is_file(item):
+            out.extend(line.strip() for line in storage.read_bytes(item).decode().splitlines() if line.strip())
         else:
             out.append(item)
     return out
@@ -140,8 +140,8 @@ def run_shard_images(out_dir: str | Path, inputs: list[str], spec: ShardSpec, *,
     for path, key in images:
         split = "val" if in_validation(key, val_fraction, spec.seed) else "train"
         splits[split].append((path, key, edges.get(key, "")))
-    root = Path(out_dir)
-    if val_fraction > 0 and root.is_dir() and any(p.name not in ("train", "val") for p in root.iterdir()):
+    root = storage.normalise(out_dir)
+    if val_fraction > 0 and any(name not in ("train", "val") for name in storage.list_names(root)):
         raise ManifestMismatch(f"{root} is not empty and is not an inpaint-data shard folder; "
                                "choose a new or empty --out")
     shard_size = options.size(1000)
@@ -149,10 +149,10 @@ def run_shard_images(out_dir: str | Path, inputs: list[str], spec: ShardSpec, *,
     for name, items in splits.items():
         if not items or (name == "val" and val_fraction <= 0):
             continue
-        target = root / name if val_fraction > 0 else root
+        target = storage.join(root, name) if val_fraction > 0 else root
         job = {"name": "shard-images", "format": options.fmt, "split": name,
                "inputs": listing_identity(sorted(f"{p}\t{k}" for p, k, _ in items)),
-               "edges": str(Path(edges_dir).resolve()) if edges_dir else None, "shard_size": shard_size,
+               "edges": storage.absolute(edges_dir) if edges_dir else None, "shard_size": shard_size,
                "val_fraction": val_fraction, **asdict(spec)}
         results[name] = run_job(target, job, plan_item_shards(items, shard_size), partial(image_samples, spec=spec),
                                 prefix=PREFIX, options=options)

@@ -7,6 +7,7 @@ writes the shard's stats last. It is Ray-free; the distributor schedules it.
 
 from __future__ import annotations
 
+import socket
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -50,8 +51,11 @@ def plan_item_shards(items: list, shard_size: int) -> list[ShardPlan]:
     ]
 
 
-def write_shard(out_dir: str | Path, fmt: str, prefix: str, plan: ShardPlan, produce: Produce) -> dict[str, Any]:
-    """Produce and write one shard, then its stats; returns the stats."""
+def write_shard(
+    out_dir: str | Path, fmt: str, prefix: str, plan: ShardPlan, produce: Produce, node: str | None = None
+) -> dict[str, Any]:
+    """Produce and write one shard, then its stats; returns the stats. The stats name the host
+    and `node` (the Ray node id, from the distributor) that wrote the shard."""
     started = time.perf_counter()
     errors: list[dict[str, str]] = []
     skipped: Counter[str] = Counter()
@@ -76,6 +80,8 @@ def write_shard(out_dir: str | Path, fmt: str, prefix: str, plan: ShardPlan, pro
         "errors": errors,
         "skipped": dict(sorted(skipped.items())),
         "seconds": round(time.perf_counter() - started, 4),
+        "host": socket.gethostname(),
+        "node": node,
         "bins": bin_histogram(ratios),
         "hole_ratio_sum": sum(ratios),
         "hole_ratio_sq_sum": sum(r * r for r in ratios),

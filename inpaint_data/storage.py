@@ -1,0 +1,290 @@
+"""Where inputs and outputs live: plain paths, or URLs of any fsspec filesystem (`s3://`,
+`gs://`, `hdfs://`, `memory://`, `file://`), the way Ray Data and img2dataset address storage.
+
+Plain paths and `file://` URLs keep the local code paths (pathlib, os.replace, hard-link
+locks); every other scheme goes through fsspec, whose filesystem packages are extras (s3fs for
+`s3://`, gcsfs for `gs://`). Credentials come from each filesystem's usual places (for S3: the
+environment, ~/.aws, instance roles; `AWS_ENDPOINT_URL` for an S3-compatible store) and are
+never written by us: `redact` removes `user:secret@` from URLs before they are recorded.
+
+Object stores have no rename: `publish` uploads under a temporary key of our shape
+(fileio.temp_name) and moves it onto the final key, so the final key appears whole or not at
+all, and a killed upload leaves only a temporary key that the next run of the job removes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from .fileio import atomic_write_bytes, json_bytes, temp_name
+
+LOCAL_SCHEMES = ("", "file", "local")
+_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]+@")
+
+Location = str | Path
+
+
+def scheme(location: Location) -> str:
+    text = str(location)
+    return text.split("://", 1)[0].lower() if "://" in text else ""
+
+
+def is_remote(location: Location) -> bool:
+    """Whether `location` is a URL of a non-local filesystem (s3://, gs://, memory://, ...)."""
+    return scheme(location) not in LOCAL_SCHEMES
+
+
+def local_path(location: Location) -> Path:
+    """The local path of a plain path or a `file://` URL."""
+    text = str(location)
+    return Path(text.split("://", 1)[1]) if "://" in text else Path(text)
+
+
+def normalise(location: Location) -> str | Path:
+    """A remote URL as a string without a trailing slash; a local one as a Path."""
+    return str(location).rstrip("/") if is_remote(location) else local_path(location)
+
+
+def absolute(location: Location) -> str:
+    """A location as recorded in a job's identity: an absolute local path, or the URL without
+    its secrets."""
+    return redact(str(location).rstrip("/")) if is_remote(location) else str(local_path(location).resolve())
+
+
+def filesystem(url: str):
+    """(fsspec filesystem, path inside it) for a remote URL; a clear error when the scheme's
+    package is missing."""
+    import fsspec
+
+    try:
+        return fsspec.core.url_to_fs(url)
+    except ImportError as e:
+        package = {"s3": "s3fs", "s3a": "s3fs", "gs": "gcsfs", "gcs": "gcsfs"}.get(scheme(url), "its fsspec package")
+        raise ImportError(f"{scheme(url)}:// needs {package} (pip install {package}): {e}") from None
+
+
+def join(location: Location, *names: str) -> str | Path:
+    """`location`/name/...: a URL string for a remote location, else a Path."""
+    if is_remote(location):
+        return "/".join([str(location).rstrip("/"), *names])
+    return local_path(location).joinpath(*names)
+
+
+def name_of(location: Location) -> str:
+    return str(location).rstrip("/").rsplit("/", 1)[-1]
+
+
+def parent_of(location: Location) -> str | Path:
+    if is_remote(location):
+        return str(location).rstrip("/").rsplit("/", 1)[0]
+    return local_path(location).parent
+
+
+def exists(location: Location) -> bool:
+    if not is_remote(location):
+        return local_path(location).exists()
+    fs, path = filesystem(str(location))
+    return fs.exists(path)
+
+
+def is_dir(location: Location) -> bool:
+    if not is_remote(location):
+        return local_path(location).is_dir()
+    fs, path = filesystem(str(location))
+    return fs.isdir(path)
+
+
+def is_file(location: Location) -> bool:
+    if not is_remote(location):
+        return local_path(location).is_file()
+    fs, path = filesystem(str(location))
+    return fs.isfile(path)
+
+
+def list_names(location: Location) -> list[str]:
+    """The names directly under a folder or prefix (none when it does not exist)."""
+    if not is_remote(location):
+        folder = local_path(location)
+        return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+    fs, path = filesystem(str(location))
+    try:
+        return sorted(name_of(p) for p in fs.ls(path, detail=False, refresh=True) if p.rstrip("/") != path)
+    except FileNotFoundError:
+        return []
+
+
+def walk_files(location: Location) -> Iterator[tuple[str, str]]:
+    """(location, path relative to `location`) of every file under a folder or prefix, sorted."""
+    if not is_remote(location):
+        root = local_path(location)
+        for f in sorted(root.rglob("*")):
+            if f.is_file():
+                yield str(f.resolve()), f.relative_to(root).as_posix()
+        return
+    fs, path = filesystem(str(location))
+    protocol = str(location).split("://", 1)[0]
+    for found in sorted(fs.find(path)):
+        yield f"{protocol}://{found}", found[len(path.rstrip("/")) + 1 :]
+
+
+def find_files(item: str, extensions, what: str = "file") -> dict[str, str]:
+    """location -> name of the files `item` names: a file (whatever its extension; name: its
+    stem), a folder or prefix searched recursively for `extensions` (name: the path below it
+    without extension), or a glob (name: the stem). Raises FileNotFoundError when a glob
+    matches nothing."""
+    if is_file(item):
+        return {str(local_path(item).resolve()) if not is_remote(item) else item: _stem(name_of(item))}
+    if is_dir(item):
+        return {loc: rel.rsplit(".", 1)[0] for loc, rel in walk_files(item) if _suffix(rel) in extensions}
+    if is_remote(item):
+        fs, pattern = filesystem(item)
+        protocol = item.split("://", 1)[0]
+        matches = [f"{protocol}://{m}" for m in fs.glob(pattern) if fs.isfile(m)]
+    else:
+        matches = [str(Path(m).resolve()) for m in glob.glob(item, recursive=True) if Path(m).is_file()]
+    if not matches:
+        raise FileNotFoundError(f"no {what} matches {item!r}")
+    return {m: _stem(name_of(m)) for m in matches}
+
+
+def _suffix(name: str) -> str:
+    base = name.rsplit("/", 1)[-1]
+    return "." + base.rsplit(".", 1)[1].lower() if "." in base else ""
+
+
+def _stem(name: str) -> str:
+    return name.rsplit(".", 1)[0] if "." in name.lstrip(".") else name
+
+
+def read_bytes(location: Location) -> bytes:
+    if not is_remote(location):
+        return local_path(location).read_bytes()
+    fs, path = filesystem(str(location))
+    return fs.cat_file(path)
+
+
+def open_input(location: Location, mode: str = "rb"):
+    """A file object for reading (fsspec streams remote files in blocks, no whole copy)."""
+    if not is_remote(location):
+        return open(local_path(location), mode)
+    fs, path = filesystem(str(location))
+    return fs.open(path, mode)
+
+
+def make_dirs(location: Location) -> None:
+    """Create a local folder (and its parents); object stores need none."""
+    if not is_remote(location):
+        local_path(location).mkdir(parents=True, exist_ok=True)
+        return
+    fs, path = filesystem(str(location))
+    fs.makedirs(path, exist_ok=True)
+
+
+def remove(location: Location) -> None:
+    """Remove a file, or a folder or prefix with everything under it, if there."""
+    if not is_remote(location):
+        path = local_path(location)
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        return
+    fs, path = filesystem(str(location))
+    with contextlib.suppress(FileNotFoundError):
+        fs.rm(path, recursive=True)
+
+
+def publish(local: Path, final: str) -> None:
+    """Upload a finished local file or folder to the remote `final`: under a temporary key of
+    ours first, then moved into place (replacing what is there), so `final` is whole or absent."""
+    fs, path = filesystem(final)
+    tmp = f"{path.rsplit('/', 1)[0]}/{temp_name(name_of(path))}"
+    try:
+        if local.is_dir():
+            fs.put(str(local), tmp, recursive=True)
+            with contextlib.suppress(FileNotFoundError):
+                fs.rm(path, recursive=True)
+            fs.mv(tmp, path, recursive=True)
+        else:
+            fs.put_file(str(local), tmp)
+            fs.mv(tmp, path)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            fs.rm(tmp, recursive=True)
+        raise
+
+
+def write_bytes(location: Location, data: bytes) -> None:
+    """Write a whole file atomically: temporary name and rename locally, temporary key and move
+    on object stores."""
+    if not is_remote(location):
+        atomic_write_bytes(local_path(location), data)
+        return
+    with staged(name_of(location)) as local:
+        local.write_bytes(data)
+        publish(local, str(location))
+
+
+def write_json(location: Location, obj) -> None:
+    write_bytes(location, json_bytes(obj))
+
+
+def create_exclusive(location: Location, data: bytes) -> bool:
+    """Create `location` holding `data` unless it exists; False when it did. Atomic where the
+    store supports it (local hard links, S3 conditional writes), else check-then-write."""
+    if not is_remote(location):
+        path = local_path(location)
+        tmp = path.with_name(temp_name(path.name))
+        tmp.write_bytes(data)
+        try:
+            os.link(tmp, path)
+            return True
+        except FileExistsError:
+            return False
+        finally:
+            tmp.unlink(missing_ok=True)
+    fs, path = filesystem(str(location))
+    try:
+        with fs.open(path, "xb") as f:
+            f.write(data)
+        return True
+    except FileExistsError:
+        return False
+    except (NotImplementedError, ValueError):  # no exclusive mode: the small race is accepted
+        if fs.exists(path):
+            return False
+        fs.pipe_file(path, data)
+        return True
+
+
+@contextlib.contextmanager
+def staged(name: str) -> Iterator[Path]:
+    """A local scratch path named `name` in a fresh temporary folder, removed afterwards: where
+    remote outputs are built before `publish`."""
+    folder = Path(tempfile.mkdtemp(prefix="inpaint-data-"))
+    try:
+        yield folder / name
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def local_copy(location: Location, suffix: str = "") -> Path:
+    """A local temporary copy of a remote file, for libraries that need a path (decord,
+    OpenCV, torch.load of a memory map); the caller removes it."""
+    fd, path = tempfile.mkstemp(prefix="inpaint-data-", suffix=suffix)
+    os.close(fd)
+    fs, remote = filesystem(str(location))
+    fs.get_file(remote, path)
+    return Path(path)
+
+
+def redact(text: str) -> str:
+    """`text` with the `user:secret@` part of every URL in it removed."""
+    return _USERINFO.sub(r"\g<scheme>", text)

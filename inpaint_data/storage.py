@@ -129,9 +129,9 @@ def walk_files(location: Location) -> Iterator[tuple[str, str]]:
                 yield str(f.resolve()), f.relative_to(root).as_posix()
         return
     fs, path = filesystem(str(location))
-    protocol = str(location).split("://", 1)[0]
+    root, path = str(location).rstrip("/"), path.rstrip("/")
     for found in sorted(fs.find(path)):
-        yield f"{protocol}://{found}", found[len(path.rstrip("/")) + 1 :]
+        yield root + found[len(path) :], found[len(path) + 1 :]
 
 
 def find_files(item: str, extensions, what: str = "file") -> dict[str, str]:
@@ -145,8 +145,7 @@ def find_files(item: str, extensions, what: str = "file") -> dict[str, str]:
         return {loc: rel.rsplit(".", 1)[0] for loc, rel in walk_files(item) if _suffix(rel) in extensions}
     if is_remote(item):
         fs, pattern = filesystem(item)
-        protocol = item.split("://", 1)[0]
-        matches = [f"{protocol}://{m}" for m in fs.glob(pattern) if fs.isfile(m)]
+        matches = [fs.unstrip_protocol(m) for m in fs.glob(pattern) if fs.isfile(m)]
     else:
         matches = [str(Path(m).resolve()) for m in glob.glob(item, recursive=True) if Path(m).is_file()]
     if not matches:

@@ -1,0 +1,134 @@
+"""A local Ray cluster of separate nodes (`ray start --head` and `ray start --address`, each
+node with its own raylet, object store and --temp-dir, on 127.0.0.1) running the data jobs with
+their output on the loopback S3, so no node reads another's disk; then a node's raylet killed
+mid-job. The jobs run as `inpaint-data` subprocesses joining the cluster by address, as a user
+runs them against `ray up`."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import fsspec
+import pytest
+from click.testing import CliRunner
+
+from inpaint_data.cli.main import main
+from tests.storage.test_object_storage import _data, _images, _keys, _local, _upload
+
+pytestmark = pytest.mark.slow
+CLI = [sys.executable, "-m", "inpaint_data.cli"]
+RAY = str(Path(sys.executable).with_name("ray"))
+#: Ray's token authentication on, as README asks (the token is shared through ~/.ray/auth_token).
+ENV = dict(os.environ, RAY_AUTH_MODE="token")
+
+
+class Node:
+    """One `ray start --block` in its own process group and temporary folder."""
+
+    def __init__(self, *args: str):
+        self.temp_dir = tempfile.mkdtemp(prefix="ray-")  # short: Ray's socket paths have a length limit
+        self.proc = subprocess.Popen([RAY, "start", "--block", "--node-ip-address", "127.0.0.1", "--num-cpus", "1",
+                                      "--temp-dir", self.temp_dir, "--disable-usage-stats", *args],
+                                     env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
+
+    def raylet_pid(self) -> int:
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if cmd[0].endswith(b"/raylet") and any(self.temp_dir.encode() in arg for arg in cmd):
+                return int(pid)
+        raise LookupError(f"no raylet of {self.temp_dir}")
+
+    def stop(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+        shutil.rmtree(self.temp_dir, ignore_errors=True)
+
+
+def _wait_for_nodes(address: str, count: int) -> list[str]:
+    """The ids of the cluster's alive nodes, once there are `count`."""
+    code = (f"import ray, time; ray.init(address={address!r}, logging_level='ERROR')\n"
+            f"while len([n for n in ray.nodes() if n['Alive']]) < {count}: time.sleep(0.2)\n"
+            "print(' '.join(n['NodeID'] for n in ray.nodes() if n['Alive']))")
+    out = subprocess.run([sys.executable, "-c", code], env=ENV, capture_output=True, text=True, timeout=120)
+    return out.stdout.split()
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"127.0.0.1:{port}"
+    nodes = [Node("--head", "--port", str(port), "--include-dashboard", "false")]
+    time.sleep(3)
+    nodes.append(Node("--address", address))
+    try:
+        ids = _wait_for_nodes(address, 2)
+        yield {"address": address, "nodes": nodes, "ids": set(ids)}
+    finally:
+        for node in reversed(nodes):
+            node.stop()
+
+
+def _run(cluster, *args):
+    env = dict(ENV, RAY_ADDRESS=cluster["address"])
+    return subprocess.Popen([*CLI, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _stats(url: str, prefix: str) -> list[dict]:
+    fs = fsspec.filesystem("s3")
+    fs.invalidate_cache()
+    return [json.loads(fs.cat_file(p)) for p in fs.glob(f"{url.split('://', 1)[1]}/_{prefix}-*.stats.json")]
+
+
+def test_masks_and_edges_run_on_both_nodes_into_the_bucket(cluster, s3_bucket, tmp_path):
+    args = ["masks", "--free-form", "--count", "240", "--size", "64", "--shard-size", "10"]
+    assert CliRunner().invoke(main, [*args, "--workers", "0", "--out", str(tmp_path / "ref")]).exit_code == 0
+    out, _ = _run(cluster, *args, "--out", f"{s3_bucket}/masks").communicate(timeout=300)
+    assert "240 masks in 24 shards" in out, out
+    nodes = Counter(s["node"] for s in _stats(f"{s3_bucket}/masks", "masks"))
+    assert set(nodes) == cluster["ids"] and len(cluster["ids"]) == 2, nodes  # tasks ran on both nodes
+    assert _data(_keys(f"{s3_bucket}/masks")) == _data(_local(tmp_path / "ref"))
+
+    _upload(_images(tmp_path / "images"), f"{s3_bucket}/images")
+    out, _ = _run(cluster, "edges", "--canny", f"{s3_bucket}/images", "--shard-size", "1",
+                  "--out", f"{s3_bucket}/edges").communicate(timeout=300)
+    assert "6 edge maps in 7 shards" in out, out
+    assert {s["node"] for s in _stats(f"{s3_bucket}/edges", "edges")} == cluster["ids"]
+
+
+def test_a_node_lost_mid_job_leaves_every_shard_exactly_once(cluster, s3_bucket, tmp_path):
+    doomed = Node("--address", cluster["address"])
+    cluster["nodes"].append(doomed)  # stopped with the cluster
+    doomed_id = (set(_wait_for_nodes(cluster["address"], 3)) - cluster["ids"]).pop()
+    args = ["masks", "--free-form", "--style", "box", "--count", "3000", "--size", "128", "--shard-size", "50"]
+    assert CliRunner().invoke(main, [*args, "--workers", "0", "--out", str(tmp_path / "ref")]).exit_code == 0
+    out = f"{s3_bucket}/lost"
+    proc = _run(cluster, *args, "--out", out)
+    deadline = time.monotonic() + 120
+    while len(_stats(out, "masks")) < 8 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    os.kill(doomed.raylet_pid(), signal.SIGKILL)  # the third node's raylet, mid-job
+    output, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0 and "3000 masks in 60 shards" in output, output
+    stats = _stats(out, "masks")
+    assert sorted(s["shard"] for s in stats) == list(range(60))
+    assert doomed_id in {s["node"] for s in stats}, "the lost node wrote nothing before it went"
+    objects = _keys(out)
+    assert _data(objects) == _data(_local(tmp_path / "ref"))
+    assert not [k for k in objects if k.startswith(".")]

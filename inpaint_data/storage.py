@@ -162,6 +162,14 @@ def _stem(name: str) -> str:
     return name.rsplit(".", 1)[0] if "." in name.lstrip(".") else name
 
 
+def glob_files(pattern: Location) -> list[str | Path]:
+    """The files matching a glob pattern (local Paths, or URLs), sorted."""
+    if not is_remote(pattern):
+        return sorted(Path(m) for m in glob.glob(str(local_path(pattern))) if Path(m).is_file())
+    fs, path = filesystem(str(pattern))
+    return sorted(fs.unstrip_protocol(m) for m in fs.glob(path) if fs.isfile(m))
+
+
 def read_bytes(location: Location) -> bytes:
     if not is_remote(location):
         return local_path(location).read_bytes()

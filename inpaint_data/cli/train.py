@@ -5,21 +5,22 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import fields
-from pathlib import Path
 
 import click
 
+from .. import storage
 from ..errors import first_line
 from ..maskgen.styles import STYLES
 from ..models.registry import MODELS
 from ..pipelines.train_config import default_help
+from .params import LocationType
 
 
 def _load_config_file(path: str) -> dict:
     """The settings of a YAML or JSON --config file; a one-line error when it does not parse."""
     import yaml
 
-    text = Path(path).read_text()
+    text = storage.read_bytes(path).decode()
     try:
         settings = yaml.safe_load(text) if path.endswith((".yaml", ".yml")) else json.loads(text)
     except (yaml.YAMLError, json.JSONDecodeError) as e:
@@ -34,11 +35,12 @@ def _load_config_file(path: str) -> dict:
 
 @click.command()
 @click.argument("model", type=click.Choice(list(MODELS)))
-@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), default=None,
+@click.option("--config", "config_file", type=LocationType(exists=True, dir_okay=False), default=None,
               help="YAML or JSON file of these options (underscores for dashes); options given here win.")
-@click.option("--data", type=click.Path(exists=True, file_okay=False), help="Image shards (`inpaint-data shard`).")
-@click.option("--val-data", type=click.Path(exists=True, file_okay=False), help="Validation shards (default: --data).")
-@click.option("--masks", type=click.Path(exists=True, file_okay=False), help="Mask shards to pair with the images.")
+@click.option("--data", type=LocationType(exists=True, file_okay=False), help="Image shards (`inpaint-data shard`).")
+@click.option("--val-data", type=LocationType(exists=True, file_okay=False),
+              help="Validation shards (default: --data).")
+@click.option("--masks", type=LocationType(exists=True, file_okay=False), help="Mask shards to pair with the images.")
 @click.option("--mask-style", type=click.Choice(sorted(STYLES)), help="Else: masks drawn per sample [deepfill-train].")
 @click.option("--sketch/--no-sketch", default=None, help="deepfillv2: the sketch channel (needs edges in the shards).")
 @click.option("--size", type=int, help=f"Training size {default_help('size')}.")
@@ -54,7 +56,7 @@ def _load_config_file(path: str) -> dict:
 @click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), help="Autocast dtype [fp32].")
 @click.option("--seed", type=int)
 @click.option("--finetune/--no-finetune", default=None, help="pconv: stage 2, encoder BN frozen, lr 5e-5.")
-@click.option("--init", type=click.Path(exists=True, dir_okay=False), help="Start from these weights (fine-tuning).")
+@click.option("--init", type=LocationType(exists=True, dir_okay=False), help="Start from these weights (fine-tuning).")
 @click.option("--width", type=int, help=f"pconv channel width {default_help('width')}.")
 @click.option("--layers", type=int, help="pconv levels [8 at 512, 7 at 256].")
 @click.option("--cnum", type=int, help=f"deepfillv2 generator width {default_help('cnum')}.")
@@ -75,10 +77,10 @@ def _load_config_file(path: str) -> dict:
 @click.option("--sample-every", type=int)
 @click.option("--checkpoint-every", type=int)
 @click.option("--num-val", type=int, help="Fixed validation images [8].")
-@click.option("--vgg-weights", type=click.Path(exists=True, dir_okay=False),
+@click.option("--vgg-weights", type=LocationType(exists=True, dir_okay=False),
               help="pconv: torchvision ImageNet VGG16 state_dict (default: the HED backbone).")
 @click.option("--random-vgg", is_flag=True, default=None, help="pconv: untrained VGG for the loss (tests only).")
-@click.option("--out", type=click.Path(file_okay=False), help="Run folder; the same command again resumes.")
+@click.option("--out", type=LocationType(file_okay=False), help="Run folder or URL; the same command again resumes.")
 @click.pass_context
 def train(ctx, model, config_file, **options):
     """Train a MODEL (pconv: PConv-UNet, deepfillv2: DeepFill v2) on Ray Train, on one CPU or a GPU
@@ -122,8 +124,8 @@ def train(ctx, model, config_file, **options):
 
 
 @click.command()
-@click.argument("run_dir", type=click.Path(exists=True))
-@click.option("--out", "out_file", type=click.Path(dir_okay=False), required=True, help="model.pt to write.")
+@click.argument("run_dir", type=LocationType(exists=True))
+@click.option("--out", "out_file", type=LocationType(dir_okay=False), required=True, help="model.pt to write.")
 @click.option("--which", type=click.Choice(["best", "latest"]), default="best", show_default=True,
               help="best by validation L1, or the latest checkpoint.")
 @click.option("--torchscript", is_flag=True,
@@ -138,7 +140,7 @@ def export(run_dir, out_file, which, torchscript, trace_size):
     that eval and inpaint take as --model torchscript:PATH (and other tools as they take big-lama.pt)."""
     from ..pipelines.checkpoints import export_model, export_torchscript
 
-    if not torchscript and not Path(run_dir).is_dir():
+    if not torchscript and not storage.is_dir(run_dir):
         raise click.UsageError(f"{run_dir} is not a run folder (a model file is taken with --torchscript)")
     try:
         info = (export_torchscript(run_dir, out_file, which, trace_size) if torchscript

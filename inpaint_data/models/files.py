@@ -11,12 +11,14 @@ under the same rule.
 from __future__ import annotations
 
 import hashlib
+import io
 import pickle
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from .. import storage
 from ..errors import InputError, first_line
 from ..fileio import atomic_file
 
@@ -47,12 +49,13 @@ def load_pt(path: str | Path, what: str = "file") -> Any:
 
     Raises UnsafeFileError when the file holds objects other than plain data (nothing of it is
     built), InputError when it is not a PyTorch file, FileNotFoundError when it is missing.
+    `path` may be a URL (see storage): the file is read into memory, not copied to disk.
     """
-    path = Path(path)
-    if not path.is_file():
+    if not storage.is_file(path):
         raise FileNotFoundError(f"{what} {path} not found")
+    source = io.BytesIO(storage.read_bytes(path)) if storage.is_remote(path) else Path(path)
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        return torch.load(source, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
         raise UnsafeFileError(
             f"{what} {path} refused: it holds objects other than tensors, numbers, strings, lists and dicts, "
@@ -62,9 +65,15 @@ def load_pt(path: str | Path, what: str = "file") -> Any:
         raise InputError(f"{what} {path} is not a PyTorch file we can read ({first_line(e, 160)})") from None
 
 
-def save_pt(obj: Any, path: str | Path) -> Path:
-    """Write plain data (see check_plain) to `path` atomically: a temporary sibling, then a rename."""
+def save_pt(obj: Any, path: str | Path) -> str | Path:
+    """Write plain data (see check_plain) to `path` atomically: a temporary sibling, then a
+    rename (a temporary key, then a move, for a URL: see storage)."""
     check_plain(obj)
+    if storage.is_remote(path):
+        buffer = io.BytesIO()
+        torch.save(obj, buffer)
+        storage.write_bytes(path, buffer.getvalue())
+        return path
     with atomic_file(path) as tmp:
         torch.save(obj, tmp)
     return Path(path)

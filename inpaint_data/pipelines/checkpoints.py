@@ -3,10 +3,13 @@ its newest state, and the exported inference model (`inpaint-data export`)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
+import tempfile
 from pathlib import Path
 
-from .. import __version__
+from .. import __version__, storage
 from ..datasets.readers import detect_format, shard_paths
 from ..errors import InputError
 from ..fileio import atomic_file
@@ -20,8 +23,11 @@ STATE_FILE = "state.pt"
 def _shard_counts(path: str) -> list[int]:
     counts = []
     for shard in shard_paths(path, detect_format(path)):
-        stats = shard.with_name(f"_{shard.name.split('.')[0]}.stats.json")
-        counts.append(json.loads(stats.read_text())["count"] if stats.exists() else 0)
+        stats = storage.join(storage.parent_of(shard), f"_{storage.name_of(shard).split('.')[0]}.stats.json")
+        try:
+            counts.append(json.loads(storage.read_bytes(stats))["count"])
+        except FileNotFoundError:
+            counts.append(0)
     return counts
 
 
@@ -48,14 +54,48 @@ def init_weights(path: str | Path) -> dict:
     return weights
 
 
-def run_checkpoints(run: Path) -> list[Path]:
-    """Every training state file of a run folder (Ray's and the in-process ones)."""
-    return [*run.glob(f"ray/checkpoint_*/{STATE_FILE}"), *run.glob("local_checkpoints/step_*.pt")]
+def run_checkpoints(run: storage.Location) -> list[Path | str]:
+    """Every training state file of a run folder or URL (Ray's and the in-process ones)."""
+    return [*storage.glob_files(storage.join(run, "ray", "checkpoint_*", STATE_FILE)),
+            *storage.glob_files(storage.join(run, "local_checkpoints", "step_*.pt"))]
+
+
+class RunMirror:
+    """Where rank 0 writes a run's files (metrics.jsonl, best.pt, samples, TensorBoard events):
+    the run folder itself, or for a URL a local scratch folder whose files are published to the
+    URL as they change (storage.publish: whole files, never a partial one). A resumed remote
+    run's metrics.jsonl is fetched first, so it goes on growing."""
+
+    def __init__(self, out: str):
+        self.out = out
+        self.remote = storage.is_remote(out)
+        self.local = Path(tempfile.mkdtemp(prefix="inpaint-data-run-")) if self.remote else Path(out)
+        if self.remote:
+            with contextlib.suppress(FileNotFoundError):
+                (self.local / "metrics.jsonl").write_bytes(storage.read_bytes(storage.join(out, "metrics.jsonl")))
+
+    def path(self, *names: str) -> Path:
+        path = self.local.joinpath(*names)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def publish(self, *names: str) -> None:
+        """Copy the local file (or every file of the local folder) `names` to the run's URL."""
+        if not self.remote:
+            return
+        local = self.local.joinpath(*names)
+        for f in sorted(local.rglob("*")) if local.is_dir() else [local]:
+            if f.is_file():
+                storage.publish(f, str(storage.join(self.out, *f.relative_to(self.local).parts)))
+
+    def close(self) -> None:
+        if self.remote:
+            shutil.rmtree(self.local, ignore_errors=True)
 
 
 def latest_state(run_dir: str | Path) -> dict:
     """The newest training state of a run."""
-    candidates = run_checkpoints(Path(run_dir))
+    candidates = run_checkpoints(run_dir)
     if not candidates:
         raise FileNotFoundError(f"no checkpoint in {run_dir}")
     states = [(load_pt(p, "checkpoint"), p) for p in candidates]
@@ -65,12 +105,12 @@ def latest_state(run_dir: str | Path) -> dict:
 def run_weights(run_dir: str | Path, which: str = "best") -> tuple[dict, dict, int]:
     """(generator state_dict, model config, step) of a run: the best by validation L1, or the
     latest (its moving average when the run kept one)."""
-    run = Path(run_dir)
-    if which == "best" and (run / "best.pt").exists():
-        best = load_pt(run / "best.pt", "checkpoint")
+    best_file = storage.join(run_dir, "best.pt")
+    if which == "best" and storage.exists(best_file):
+        best = load_pt(best_file, "checkpoint")
         state, config, step = best["state_dict"], best["model_config"], best["step"]
     else:
-        latest = latest_state(run)
+        latest = latest_state(run_dir)
         state, config, step = latest.get("ema", latest["generator"]), latest["model_config"], latest["step"]
     return state, config, step
 
@@ -80,7 +120,7 @@ def export_model(run_dir: str | Path, out_path: str | Path, which: str = "best")
     state, config, step = run_weights(run_dir, which)
     exported = {"format": EXPORT_FORMAT, "version": __version__, "model_config": config, "step": step,
                 "state_dict": state}
-    save_pt(exported, Path(out_path))
+    save_pt(exported, out_path)
     return {"model_config": config, "step": step}
 
 

@@ -10,11 +10,10 @@ import json
 from dataclasses import MISSING, asdict, fields
 from pathlib import Path
 
-from .. import __version__
+from .. import __version__, storage
 from ..datasets.manifest import output_lock
 from ..datasets.readers import detect_format, shard_paths
 from ..errors import InputError
-from ..fileio import atomic_write_bytes, dumps_json
 from ..models.files import load_pt
 from ..models.registry import model_entry
 from .checkpoints import batches_per_epoch, export_model, init_weights, run_checkpoints
@@ -39,20 +38,23 @@ def check_run(cfg: TrainConfig) -> None:
         raise InputError(f"{cfg.data} has too few samples for one batch of {cfg.batch_size} per worker")
     if cfg.init:
         init_weights(cfg.init)
-    out = Path(cfg.out)
-    if out.exists() and not out.is_dir():
+    out = cfg.out
+    if storage.is_file(out):
         raise InputError(f"--out {out} is a file")
-    if out.is_dir() and not (out / "train_config.json").exists() and any(p.name != "_job.lock" for p in out.iterdir()):
+    names = storage.list_names(out)
+    if names and "train_config.json" not in names and any(name != "_job.lock" for name in names):
         raise InputError(f"--out {out} is not empty and holds no training run; choose a new or empty folder")
-    if out.is_dir():  # resuming: every checkpoint there must load as plain data before a worker sees it
-        for saved in [*run_checkpoints(out), out / "best.pt"]:
-            if saved.is_file():
+    if names and not storage.is_remote(out):
+        # resuming: every checkpoint there must load as plain data before a worker sees it (a
+        # remote run's are checked as the worker loads them: the same safe loader, no download here)
+        for saved in [*run_checkpoints(out), storage.join(out, "best.pt")]:
+            if storage.is_file(saved):
                 load_pt(saved, "checkpoint")
 
 
-def _check_same_run(saved: Path, settings: dict) -> None:
+def _check_same_run(saved: storage.Location, settings: dict) -> None:
     """A run folder holds one run: resuming with other settings (steps and epochs aside) is refused."""
-    previous = json.loads(saved.read_text())
+    previous = json.loads(storage.read_bytes(saved))
     if "recipe" not in previous:  # started before recipes: it trained with the released one
         previous["recipe"] = "released"
         for name, value in model_entry(settings["model"]).recipes["released"].items():
@@ -63,32 +65,35 @@ def _check_same_run(saved: Path, settings: dict) -> None:
     ignored = {"steps", "epochs"} | {k for k in unused_settings(settings["model"]) if settings.get(k) is None}
     changed = sorted(k for k in settings if k not in ignored and previous.get(k) != settings[k])
     if changed:
-        raise InputError(f"{saved.parent} holds a run with other settings ({', '.join(changed)}); use another --out")
+        raise InputError(f"{storage.parent_of(saved)} holds a run with other settings ({', '.join(changed)}); "
+                         "use another --out")
 
 
 def run_training(config: TrainConfig, ray_address: str | None = None) -> dict:
     """Train (or resume) the run at config.out; returns the last line of metrics.jsonl.
     Nothing is written before every setting, path and the Ray address have been checked."""
     cfg = config.resolved()
-    out = Path(cfg.out).resolve()
-    cfg.out = str(out)
+    out = cfg.out = str(storage.normalise(cfg.out) if storage.is_remote(cfg.out) else Path(cfg.out).resolve())
     check_run(cfg)
     if cfg.workers > 0:
         from .ray_runtime import check_address
 
         check_address(ray_address)
-    saved = out / "train_config.json"
+    saved = storage.join(out, "train_config.json")
     settings = asdict(cfg)
     settings["betas"] = list(cfg.betas)
-    if saved.exists():
+    if storage.exists(saved):
         _check_same_run(saved, settings)
     with output_lock(out):
-        atomic_write_bytes(saved, dumps_json({**settings, "version": __version__}, indent=2, sort_keys=True).encode())
+        storage.write_json(saved, {**settings, "version": __version__})
         if cfg.workers == 0:
             train_loop(settings)
         else:
             _fit_on_ray(cfg, settings, ray_address)
-    lines = (out / "metrics.jsonl").read_text().splitlines() if (out / "metrics.jsonl").exists() else []
+    try:
+        lines = storage.read_bytes(storage.join(out, "metrics.jsonl")).decode().splitlines()
+    except FileNotFoundError:
+        lines = []
     return json.loads(lines[-1]) if lines else {}
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .. import storage
 from ..datasets.images import write_image
 from ..datasets.torch import MaskSource, PairSpec, ShardedTrainingDataset, collate
 from ..fileio import dumps_json
@@ -20,7 +21,7 @@ from ..metrics import l1, psnr, ssim
 from ..models.files import load_pt, save_pt
 from ..models.registry import build_trainee, model_config, model_entry, predict
 from ..report import image_grid
-from .checkpoints import STATE_FILE, batches_per_epoch, init_weights
+from .checkpoints import STATE_FILE, RunMirror, batches_per_epoch, init_weights
 from .train_config import TrainConfig
 
 log = logging.getLogger("inpaint_data.train")
@@ -44,7 +45,7 @@ class Runner:
             self.rank, self.world = 0, 1
             self.device = torch.device("cuda" if cfg.gpus_per_worker and torch.cuda.is_available() else "cpu")
             self.wrap = lambda m: m
-        self.local_dir = Path(cfg.out) / "local_checkpoints"
+        self.local_dir = storage.join(cfg.out, "local_checkpoints")
 
     def resume_state(self) -> dict | None:
         if self.ray:
@@ -55,7 +56,7 @@ class Runner:
                 return None
             with checkpoint.as_directory() as d:
                 return load_pt(Path(d) / STATE_FILE, "checkpoint")
-        saved = sorted(self.local_dir.glob("step_*.pt"))
+        saved = storage.glob_files(storage.join(self.local_dir, "step_*.pt"))
         return load_pt(saved[-1], "checkpoint") if saved else None
 
     def report(self, metrics: dict, state: dict | None, keep: int) -> None:
@@ -70,10 +71,10 @@ class Runner:
                 ray.train.report(metrics)
             return
         if state is not None:
-            self.local_dir.mkdir(parents=True, exist_ok=True)
-            save_pt(state, self.local_dir / f"step_{state['step']:08d}.pt")
-            for old in sorted(self.local_dir.glob("step_*.pt"))[:-keep]:
-                old.unlink()
+            storage.make_dirs(self.local_dir)
+            save_pt(state, storage.join(self.local_dir, f"step_{state['step']:08d}.pt"))
+            for old in storage.glob_files(storage.join(self.local_dir, "step_*.pt"))[:-keep]:
+                storage.remove(old)
 
 
 def pair_spec(cfg: TrainConfig, seed: int, flip: bool = True) -> PairSpec:
@@ -115,9 +116,10 @@ def _to_device(batch: dict, device) -> dict:
     return {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
 
 
-def _append_metrics(out: Path, metrics: dict) -> None:
-    with open(out / "metrics.jsonl", "a") as f:
+def _append_metrics(run: RunMirror, metrics: dict) -> None:
+    with open(run.path("metrics.jsonl"), "a") as f:
         f.write(dumps_json(metrics) + "\n")
+    run.publish("metrics.jsonl")
 
 
 def train_loop(config: dict) -> None:
@@ -128,7 +130,7 @@ def train_loop(config: dict) -> None:
     device = runner.device
     torch.manual_seed(cfg.seed + runner.rank)
     trainee = build_trainee(asdict(cfg), device, runner.wrap)
-    out = Path(cfg.out)
+    run = RunMirror(cfg.out) if runner.rank == 0 else None  # rank 0 writes the run's files
 
     # -------------------------------------------------------------------------------- resume or init
     state = runner.resume_state()
@@ -160,10 +162,9 @@ def train_loop(config: dict) -> None:
         val_batch = _to_device(collate(samples), device)
         from tensorboardX import SummaryWriter
 
-        writer = SummaryWriter(str(out / "tensorboard"))
-        (out / "samples").mkdir(parents=True, exist_ok=True)
+        writer = SummaryWriter(str(run.path("tensorboard")))
         if step == 0:  # the starting point of the validation curves
-            _append_metrics(out, {"step": 0, **validate(trainee, val_batch, device)[0]})
+            _append_metrics(run, {"step": 0, **validate(trainee, val_batch, device)[0]})
 
     # -------------------------------------------------------------------------------- steps
     started, start_step = time.perf_counter(), step
@@ -186,21 +187,25 @@ def train_loop(config: dict) -> None:
             if val["val_l1"] < best:
                 best = val["val_l1"]
                 save_pt({"step": step, "val_l1": best, "model_config": model_config(config),
-                         "state_dict": trainee.inference_generator().state_dict()}, out / "best.pt")
+                         "state_dict": trainee.inference_generator().state_dict()}, run.path("best.pt"))
+                run.publish("best.pt")
             if step % cfg.sample_every == 0 or last:
                 grid = sample_grid(val_batch, done)
-                write_image(out / "samples" / f"step_{step:08d}.png", grid)
+                name = f"step_{step:08d}.png"
+                write_image(run.path("samples", name), grid)
+                run.publish("samples", name)
                 writer.add_image("samples", grid, step, dataformats="HWC")
 
         # ------------------------------------------------------------ logging
         if runner.rank == 0 and (step % cfg.log_every == 0 or last or "val_l1" in metrics):
             rate = (step - start_step) / (time.perf_counter() - started)
             metrics["steps_per_s"] = rate
-            _append_metrics(out, metrics)
             for name, value in metrics.items():
                 if isinstance(value, (int, float)) and name not in ("step", "epoch"):
                     writer.add_scalar(name, value, step)
             writer.flush()
+            _append_metrics(run, metrics)
+            run.publish("tensorboard")
             log.info("step %d/%d loss %.4f %.2f steps/s ETA %.0f s", step, total, metrics["loss"], rate,
                      (total - step) / max(rate, 1e-9))
 
@@ -215,4 +220,6 @@ def train_loop(config: dict) -> None:
             break
     if writer is not None:
         writer.close()
+        run.publish("tensorboard")
+        run.close()
 

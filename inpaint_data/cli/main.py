@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import logging
+import os
 
 import click
 
 from ..errors import InputError, first_line
+from ..pipelines.ray_runtime import VERBOSE_ENV
 
 #: name -> (module, attribute, one-line help). Commands are imported when chosen, so `--help`
 #: and a typo answer at once, without numpy, OpenCV, torch or Ray.
@@ -67,8 +70,14 @@ class CommandGroup(click.Group):
     help="Ray cluster to join (e.g. ray://head:10001 or auto). Default: $RAY_ADDRESS, "
     "else a local Ray with this machine's cores.",
 )
+@click.option("--verbose", "-v", is_flag=True,
+              help="Show Ray's own output too (its workers' and raylets' log lines, Ray Train's reports) and "
+                   "the training loop's per-step log; by default only our progress and summaries.")
 @click.pass_context
-def main(ctx: click.Context, ray_address: str | None) -> None:
+def main(ctx: click.Context, ray_address: str | None, verbose: bool) -> None:
     """Make training data for image inpainting: masks, edges and shards, on Ray."""
     ctx.ensure_object(dict)
     ctx.obj["ray_address"] = ray_address
+    if verbose:
+        os.environ[VERBOSE_ENV] = "1"  # read by init_ray, and by the Ray workers it starts
+        logging.basicConfig(level=logging.INFO, format="%(message)s")

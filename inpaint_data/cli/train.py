@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import fields
 
 import click
@@ -14,6 +13,7 @@ from ..maskgen.styles import STYLES
 from ..models.registry import MODELS
 from ..pipelines.train_config import default_help
 from .params import LocationType
+from .progress import progress
 
 
 def _load_config_file(path: str) -> dict:
@@ -114,11 +114,17 @@ def train(ctx, model, config_file, **options):
         config = TrainConfig(**settings).resolved()
     except ValueError as e:
         raise click.UsageError(str(e)) from None
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    try:
-        last = run_training(config, ray_address=ctx.obj.get("ray_address"))
-    except ValueError as e:
-        raise click.UsageError(str(e)) from None
+    at = {"step": 0}
+
+    def on_metrics(metrics: dict) -> None:
+        bar.update(max(0, metrics["step"] - at["step"]))
+        at["step"] = max(at["step"], metrics["step"])
+
+    with progress(config.steps, "step") as bar:
+        try:
+            last = run_training(config, ray_address=ctx.obj.get("ray_address"), on_metrics=on_metrics)
+        except ValueError as e:
+            raise click.UsageError(str(e)) from None
     shown = {k: round(v, 4) if isinstance(v, float) else v for k, v in last.items()}
     click.echo(f"run at {config.out}: " + ", ".join(f"{k} {v}" for k, v in shown.items()))
 

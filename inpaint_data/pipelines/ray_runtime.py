@@ -19,6 +19,13 @@ log = logging.getLogger("inpaint_data")
 #: Seconds to wait for a cluster's address to answer before giving up.
 CONNECT_TIMEOUT_S = 10.0
 DEFAULT_PORT = 6379
+#: Set (to 1) by `inpaint-data --verbose`: Ray's worker and raylet output is then streamed to the
+#: driver; by default it stays in Ray's log files (the session folder's logs/).
+VERBOSE_ENV = "INPAINT_DATA_VERBOSE"
+
+
+def verbose() -> bool:
+    return os.environ.get(VERBOSE_ENV, "") not in ("", "0")
 
 
 class RayUnreachable(InputError):
@@ -75,7 +82,8 @@ def init_ray(address: str | None = None, num_cpus: int | None = None) -> dict:
     if not ray.is_initialized():
         address = address or os.environ.get("RAY_ADDRESS") or None
         check_address(address)
-        common = dict(logging_level=logging.WARNING, log_to_driver=True, configure_logging=True)
+        common = dict(logging_level=logging.WARNING if verbose() else logging.ERROR, log_to_driver=verbose(),
+                      configure_logging=True)
         if address:
             ray.init(address=address, **common)
         else:

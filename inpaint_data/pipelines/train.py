@@ -6,7 +6,10 @@ same `out` resumes. The config is train_config.py's, the run's files checkpoints
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import MISSING, asdict, fields
 from pathlib import Path
 
@@ -21,6 +24,10 @@ from .train_config import TrainConfig, unused_settings
 from .train_loop import train_loop
 
 __all__ = ["TrainConfig", "check_run", "export_model", "run_training"]
+
+OnMetrics = Callable[[dict], None]
+#: Seconds between reads of metrics.jsonl for the driver's progress.
+METRICS_POLL_S = 2.0
 
 
 def check_run(cfg: TrainConfig) -> None:
@@ -69,9 +76,49 @@ def _check_same_run(saved: storage.Location, settings: dict) -> None:
                          "use another --out")
 
 
-def run_training(config: TrainConfig, ray_address: str | None = None) -> dict:
+def _metrics_lines(out: str) -> list[str]:
+    try:
+        return storage.read_bytes(storage.join(out, "metrics.jsonl")).decode().splitlines()
+    except FileNotFoundError:
+        return []
+
+
+@contextlib.contextmanager
+def _following(out: str, on_metrics: OnMetrics | None, every: float = METRICS_POLL_S) -> Iterator[None]:
+    """While the block runs, call `on_metrics` with each new line of the run's metrics.jsonl
+    (local or at a URL; read every `every` seconds, and once more at the end): the driver's view
+    of the workers' progress, without Ray's log streaming."""
+    if on_metrics is None:
+        yield
+        return
+    seen = len(_metrics_lines(out))
+    stop = threading.Event()
+
+    def follow() -> None:
+        nonlocal seen
+        while True:
+            stopped = stop.wait(every)
+            with contextlib.suppress(OSError, ValueError):  # a file being replaced; read it next time
+                lines = _metrics_lines(out)
+                for line in lines[seen:]:
+                    on_metrics(json.loads(line))
+                seen = max(seen, len(lines))
+            if stopped:
+                return
+
+    thread = threading.Thread(target=follow, name="metrics-follower", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def run_training(config: TrainConfig, ray_address: str | None = None, on_metrics: OnMetrics | None = None) -> dict:
     """Train (or resume) the run at config.out; returns the last line of metrics.jsonl.
-    Nothing is written before every setting, path and the Ray address have been checked."""
+    Nothing is written before every setting, path and the Ray address have been checked.
+    `on_metrics` is called on this thread's side with every new metrics line (progress)."""
     cfg = config.resolved()
     out = cfg.out = str(storage.normalise(cfg.out) if storage.is_remote(cfg.out) else Path(cfg.out).resolve())
     check_run(cfg)
@@ -86,14 +133,12 @@ def run_training(config: TrainConfig, ray_address: str | None = None) -> dict:
         _check_same_run(saved, settings)
     with output_lock(out):
         storage.write_json(saved, {**settings, "version": __version__})
-        if cfg.workers == 0:
-            train_loop(settings)
-        else:
-            _fit_on_ray(cfg, settings, ray_address)
-    try:
-        lines = storage.read_bytes(storage.join(out, "metrics.jsonl")).decode().splitlines()
-    except FileNotFoundError:
-        lines = []
+        with _following(out, on_metrics):
+            if cfg.workers == 0:
+                train_loop(settings)
+            else:
+                _fit_on_ray(cfg, settings, ray_address)
+    lines = _metrics_lines(out)
     return json.loads(lines[-1]) if lines else {}
 
 

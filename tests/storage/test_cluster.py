@@ -21,6 +21,8 @@ import pytest
 from click.testing import CliRunner
 
 from inpaint_data.cli.main import main
+from inpaint_data.pipelines.job import JobOptions
+from inpaint_data.pipelines.shard import ShardSpec, run_shard_images
 from tests.storage.test_object_storage import _data, _images, _keys, _local, _upload
 
 pytestmark = pytest.mark.slow
@@ -132,3 +134,22 @@ def test_a_node_lost_mid_job_leaves_every_shard_exactly_once(cluster, s3_bucket,
     objects = _keys(out)
     assert _data(objects) == _data(_local(tmp_path / "ref"))
     assert not [k for k in objects if k.startswith(".")]
+
+
+def test_training_with_a_worker_on_each_node_writes_its_run_to_the_bucket(cluster, s3_bucket, tmp_path):
+    _upload(_images(tmp_path / "images"), f"{s3_bucket}/images")
+    run_shard_images(f"{s3_bucket}/shards", [f"{s3_bucket}/images"], ShardSpec(size=64),
+                     options=JobOptions(shard_size=1, workers=0))
+    run = f"{s3_bucket}/runs/df"
+    # 2 workers of 2/3 CPU on two 1-CPU nodes: one on each; neither node sees the other's disk
+    args = ["train", "deepfillv2", "--data", f"{s3_bucket}/shards", "--size", "64", "--batch-size", "1",
+            "--steps", "4", "--val-every", "2", "--checkpoint-every", "2", "--num-val", "1", "--log-every", "1",
+            "--cnum", "8", "--dcnum", "8", "--workers", "2", "--out", run]
+    output, _ = _run(cluster, *args).communicate(timeout=600)
+    assert "done: 4/4 step" in output and "run at s3://" in output, output
+    assert "PlacementGroupCleaner" not in output and "TrainingReport" not in output  # Ray's noise kept out
+    files = _keys(run)
+    assert {"metrics.jsonl", "best.pt", "train_config.json"} <= set(files)
+    assert any(k.startswith("ray/checkpoint_") and k.endswith("/state.pt") for k in files)
+    steps = [json.loads(line)["step"] for line in files["metrics.jsonl"].decode().splitlines()]
+    assert steps == [0, 1, 2, 3, 4]

@@ -153,3 +153,46 @@ def test_training_with_a_worker_on_each_node_writes_its_run_to_the_bucket(cluste
     assert any(k.startswith("ray/checkpoint_") and k.endswith("/state.pt") for k in files)
     steps = [json.loads(line)["step"] for line in files["metrics.jsonl"].decode().splitlines()]
     assert steps == [0, 1, 2, 3, 4]
+
+
+def _train_worker_raylets() -> set[int]:
+    """The raylet pids (the parents) of the processes running Ray Train workers now."""
+    parents = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if b"RayTrainWorker" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                parents.add(int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]))
+        except (OSError, IndexError, ValueError):
+            continue
+    return parents
+
+
+def test_training_survives_a_lost_node_and_resumes_from_its_checkpoint(cluster, s3_bucket, tmp_path):
+    doomed = Node("--address", cluster["address"])
+    cluster["nodes"].append(doomed)
+    _wait_for_nodes(cluster["address"], len(cluster["ids"]) + 1)
+    _upload(_images(tmp_path / "images"), f"{s3_bucket}/images")
+    run_shard_images(f"{s3_bucket}/shards", [f"{s3_bucket}/images"], ShardSpec(size=64),
+                     options=JobOptions(shard_size=1, workers=0))
+    run = f"{s3_bucket}/runs/lost"
+    args = ["train", "deepfillv2", "--data", f"{s3_bucket}/shards", "--size", "64", "--batch-size", "1",
+            "--steps", "40", "--val-every", "4", "--checkpoint-every", "4", "--num-val", "1", "--log-every", "1",
+            "--cnum", "8", "--dcnum", "8", "--workers", "2", "--out", run]
+    proc = _run(cluster, *args)
+    deadline = time.monotonic() + 300
+    fs = fsspec.filesystem("s3")
+    while time.monotonic() < deadline and proc.poll() is None:
+        fs.invalidate_cache()
+        if fs.glob(f"{run.split('://', 1)[1]}/ray/checkpoint_*/state.pt"):
+            break
+        time.sleep(0.2)
+    head_raylet = cluster["nodes"][0].raylet_pid()
+    victims = [node for node in cluster["nodes"][1:] if node.raylet_pid() in _train_worker_raylets() - {head_raylet}]
+    assert victims, "no training worker on a node other than the head"
+    os.kill(victims[-1].raylet_pid(), signal.SIGKILL)  # a node holding a worker, after the first checkpoint
+    output, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 0 and "done: 40/40 step" in output, output
+    steps = [json.loads(line)["step"] for line in _keys(run)["metrics.jsonl"].decode().splitlines()]
+    assert steps[-1] == 40 and steps[0] == 0
+    assert len(steps) > 41, "no step was redone after the loss: the loss came too late to matter"
+    assert sorted(set(steps)) == list(range(41))  # redone from the checkpoint, none skipped

@@ -6,12 +6,9 @@ runs them against `ray up`."""
 
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -23,72 +20,22 @@ from click.testing import CliRunner
 from inpaint_data.cli.main import main
 from inpaint_data.pipelines.job import JobOptions
 from inpaint_data.pipelines.shard import ShardSpec, run_shard_images
+from tests.local_cluster import Node, node_env, start_cluster, stop_cluster, wait_for_nodes
 from tests.storage.test_object_storage import _data, _images, _keys, _local, _upload
 
 pytestmark = pytest.mark.slow
 CLI = [sys.executable, "-m", "inpaint_data.cli"]
-RAY = str(Path(sys.executable).with_name("ray"))
-#: Ray's token authentication on, as README asks (the token is shared through ~/.ray/auth_token).
-ENV = dict(os.environ, RAY_AUTH_MODE="token")
-
-
-class Node:
-    """One `ray start --block` in its own process group and temporary folder."""
-
-    def __init__(self, *args: str):
-        self.temp_dir = tempfile.mkdtemp(prefix="ray-")  # short: Ray's socket paths have a length limit
-        self.proc = subprocess.Popen([RAY, "start", "--block", "--node-ip-address", "127.0.0.1", "--num-cpus", "1",
-                                      "--temp-dir", self.temp_dir, "--disable-usage-stats", *args],
-                                     env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     start_new_session=True)
-
-    def raylet_pid(self) -> int:
-        for pid in filter(str.isdigit, os.listdir("/proc")):
-            try:
-                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if cmd[0].endswith(b"/raylet") and any(self.temp_dir.encode() in arg for arg in cmd):
-                return int(pid)
-        raise LookupError(f"no raylet of {self.temp_dir}")
-
-    def stop(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc.wait()
-        shutil.rmtree(self.temp_dir, ignore_errors=True)
-
-
-def _wait_for_nodes(address: str, count: int) -> list[str]:
-    """The ids of the cluster's alive nodes, once there are `count`."""
-    code = (f"import ray, time; ray.init(address={address!r}, logging_level='ERROR')\n"
-            f"while len([n for n in ray.nodes() if n['Alive']]) < {count}: time.sleep(0.2)\n"
-            "print(' '.join(n['NodeID'] for n in ray.nodes() if n['Alive']))")
-    out = subprocess.run([sys.executable, "-c", code], env=ENV, capture_output=True, text=True, timeout=120)
-    return out.stdout.split()
 
 
 @pytest.fixture(scope="module")
 def cluster():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    address = f"127.0.0.1:{port}"
-    nodes = [Node("--head", "--port", str(port), "--include-dashboard", "false")]
-    time.sleep(3)
-    nodes.append(Node("--address", address))
-    try:
-        ids = _wait_for_nodes(address, 2)
-        yield {"address": address, "nodes": nodes, "ids": set(ids)}
-    finally:
-        for node in reversed(nodes):
-            node.stop()
+    cluster = start_cluster(workers=1)
+    yield cluster
+    stop_cluster(cluster)
 
 
 def _run(cluster, *args):
-    env = dict(ENV, RAY_ADDRESS=cluster["address"])
+    env = node_env(RAY_ADDRESS=cluster["address"])
     return subprocess.Popen([*CLI, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -117,7 +64,7 @@ def test_masks_and_edges_run_on_both_nodes_into_the_bucket(cluster, s3_bucket, t
 def test_a_node_lost_mid_job_leaves_every_shard_exactly_once(cluster, s3_bucket, tmp_path):
     doomed = Node("--address", cluster["address"])
     cluster["nodes"].append(doomed)  # stopped with the cluster
-    doomed_id = (set(_wait_for_nodes(cluster["address"], 3)) - cluster["ids"]).pop()
+    doomed_id = (set(wait_for_nodes(cluster["address"], 3)) - cluster["ids"]).pop()
     args = ["masks", "--free-form", "--style", "box", "--count", "3000", "--size", "128", "--shard-size", "50"]
     assert CliRunner().invoke(main, [*args, "--workers", "0", "--out", str(tmp_path / "ref")]).exit_code == 0
     out = f"{s3_bucket}/lost"
@@ -170,7 +117,7 @@ def _train_worker_raylets() -> set[int]:
 def test_training_survives_a_lost_node_and_resumes_from_its_checkpoint(cluster, s3_bucket, tmp_path):
     doomed = Node("--address", cluster["address"])
     cluster["nodes"].append(doomed)
-    _wait_for_nodes(cluster["address"], len(cluster["ids"]) + 1)
+    wait_for_nodes(cluster["address"], len(cluster["ids"]) + 1)
     _upload(_images(tmp_path / "images"), f"{s3_bucket}/images")
     run_shard_images(f"{s3_bucket}/shards", [f"{s3_bucket}/images"], ShardSpec(size=64),
                      options=JobOptions(shard_size=1, workers=0))

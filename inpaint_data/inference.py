@@ -3,10 +3,13 @@ pixels of the result are the input's, bit for bit."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from . import storage
 
 BASELINES = ("telea", "navier-stokes", "mean-fill")
 
@@ -116,8 +119,9 @@ class TorchScriptFiller:
         from .models.exported import TORCHSCRIPT_INFO
 
         extra = {TORCHSCRIPT_INFO: ""}
+        source = io.BytesIO(storage.read_bytes(path)) if storage.is_remote(path) else str(path)
         try:
-            self.model = torch.jit.load(str(path), map_location=device, _extra_files=extra).eval()
+            self.model = torch.jit.load(source, map_location=device, _extra_files=extra).eval()
         except (RuntimeError, ValueError) as e:
             from .errors import InputError, first_line
 

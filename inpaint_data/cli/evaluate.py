@@ -6,9 +6,11 @@ from pathlib import Path
 
 import click
 
+from .. import storage
 from ..datasets.images import MAX_PIXELS
 from ..inference import BASELINES
 from ..maskgen.ratios import BIN_SCHEMES
+from .params import LocationType
 
 
 def _filler(model, baseline, device):
@@ -17,7 +19,7 @@ def _filler(model, baseline, device):
 
     if (model is None) == (baseline is None):
         raise click.UsageError("give --model or --baseline")
-    if model and not Path(model.removeprefix("torchscript:")).is_file():
+    if model and not storage.is_file(model.removeprefix("torchscript:")):
         raise click.UsageError(f"--model {model}: no such file")
     try:
         fill, fill_batch, filler = make_filler(model, baseline, device)
@@ -45,16 +47,16 @@ MODEL_HELP = ("A model from `inpaint-data export`, or torchscript:PATH for a Tor
 
 
 @click.command("eval")
-@click.option("--images", required=True, type=click.Path(exists=True), help="Test image shards or an image folder.")
-@click.option("--masks", required=True, type=click.Path(exists=True, file_okay=False),
+@click.option("--images", required=True, type=LocationType(exists=True), help="Test image shards or an image folder.")
+@click.option("--masks", required=True, type=LocationType(exists=True, file_okay=False),
               help="Mask shards (e.g. `masks --balance nvidia`) or a folder of mask PNGs (255 = hole).")
 @click.option("--model", help=MODEL_HELP)
 @click.option("--baseline", type=click.Choice(BASELINES), help="OpenCV inpainting or mean colour, no model needed.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True)
+@click.option("--out", "out_dir", type=LocationType(file_okay=False), required=True)
 @click.option("--bins", type=click.Choice(sorted(BIN_SCHEMES)), default="nvidia", show_default=True,
               help="Hole-ratio bins of the table: NVIDIA's six (0.01-0.6), LaMa's ten 10 % bins, "
                    "CoModGAN's five 0.2 bins.")
-@click.option("--inception-weights", type=click.Path(exists=True, dir_okay=False),
+@click.option("--inception-weights", type=LocationType(exists=True, dir_okay=False),
               help="pytorch-fid's pt_inception-2015-12-05-6726825d.pth: adds FID, P-IDS and U-IDS.")
 @click.option("--lpips-backbone", multiple=True, metavar="NET=PATH",
               help="alex=alexnet-owt-7be5be79.pth or vgg=vgg16-397923af.pth (torchvision's ImageNet weights; "
@@ -143,14 +145,14 @@ def _print_table(rows: list[dict]) -> None:
 
 
 @click.command()
-@click.argument("images", type=click.Path(exists=True))
-@click.option("--mask", "masks", required=True, type=click.Path(exists=True),
+@click.argument("images", type=LocationType(exists=True))
+@click.option("--mask", "masks", required=True, type=LocationType(exists=True),
               help="One mask PNG for every image, or a folder of masks named like the images (255 = hole).")
-@click.option("--sketch", "sketches", type=click.Path(exists=True), default=None,
+@click.option("--sketch", "sketches", type=LocationType(exists=True), default=None,
               help="deepfillv2 with sketch: an edge PNG or a folder named like the images.")
 @click.option("--model", help=MODEL_HELP)
 @click.option("--baseline", type=click.Choice(BASELINES))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
+@click.option("--out", "out_dir", type=LocationType(file_okay=False), required=True,
               help="Folder for the filled PNGs ({key}.png); it may not hold any input.")
 @click.option("--overwrite", is_flag=True, help="Replace PNGs already in --out (default: refuse).")
 @click.option("--max-pixels", type=click.IntRange(min=1), default=MAX_PIXELS, show_default=True,

@@ -205,18 +205,23 @@ def encode_bgr(image: np.ndarray, ext: str, quality: int | None = None, png_leve
 def write_image(path: str | Path, image: np.ndarray, rgb: bool = True) -> Path:
     """Write a uint8 image (RGB, or BGR with rgb=False, or 2-D gray) as PNG or JPEG (by the
     suffix) through a temporary name. Raises ImageWriteError (an OSError) saying where and why:
-    it never returns without the file in place."""
-    path = Path(path)
+    it never returns without the file in place. `path` may be a URL (see storage)."""
+    remote = storage.is_remote(path)
+    path = path if remote else Path(path)
     if rgb:
         image = rgb_to_bgr(image)
-    suffix = path.suffix.lower() if path.suffix.lower() in (".png", ".jpg", ".jpeg") else ".png"
+    suffix = Path(storage.name_of(path)).suffix.lower()
+    suffix = suffix if suffix in (".png", ".jpg", ".jpeg") else ".png"
     try:
         data = encode_bgr(image, suffix)
     except ValueError as e:
-        raise ImageWriteError(f"cannot encode {path.name} ({e})") from None
-    if not path.parent.is_dir():
+        raise ImageWriteError(f"cannot encode {storage.name_of(path)} ({e})") from None
+    if not remote and not path.parent.is_dir():
         raise ImageWriteError(f"cannot write {path}: folder {path.parent} does not exist")
     try:
+        if remote:
+            storage.write_bytes(path, data)
+            return path
         return atomic_write_bytes(path, data)
     except OSError as e:
         raise ImageWriteError(f"cannot write {path}: {e.strerror or e}") from None

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
+from .. import storage
 from ..datasets.codec import decode_sample
 from ..datasets.geometry import crop, crop_box, resize_short_side
 from ..datasets.images import MAX_PIXELS, ImageError, find_images, read_gray8, read_rgb
@@ -18,7 +18,7 @@ from ..datasets.readers import detect_format, read_samples, shard_paths, shard_r
 
 def is_shard_folder(path: str) -> bool:
     try:
-        return Path(path).is_dir() and bool(shard_paths(path))
+        return storage.is_dir(path) and bool(shard_paths(path))
     except ValueError:
         return False
 

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import storage
 from ..datasets.images import MAX_PIXELS, write_image
-from ..fileio import atomic_write_bytes, dumps_json
+from ..fileio import dumps_json
 from ..maskgen.ratios import bin_labels, hole_ratio, ratio_bin, touches_border
 from ..metrics import l1, l2, psnr, ssim
 from ..report import image_grid
@@ -194,16 +195,17 @@ def summarise(cases: list[Case], bins: str = "nvidia",
 
 def write_report(out_dir: str | Path, rows: list[dict], cases: list[Case], strips, info: dict) -> None:
     """metrics.json (strict JSON: PSNR capped at PSNR_CAP, any other non-finite value null),
-    metrics.csv and worst_best.png, each written under a temporary name and renamed."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    metrics.csv and worst_best.png, each written under a temporary name and renamed (a local
+    folder or a URL, see storage)."""
+    storage.make_dirs(out_dir)
     report = {**info, "rows": rows, "cases": [c.__dict__ for c in cases]}
-    atomic_write_bytes(out / "metrics.json", dumps_json(report, indent=2).encode())
+    storage.write_bytes(storage.join(out_dir, "metrics.json"), dumps_json(report, indent=2).encode())
     table = io.StringIO()
     names = [n for n in (*CASE_METRICS, *SET_METRICS) if rows and n in rows[-1]]
     writer = csv.DictWriter(table, fieldnames=["bin", "group", "count", *names])
     writer.writeheader()
     writer.writerows(rows)
-    atomic_write_bytes(out / "metrics.csv", table.getvalue().encode())
+    storage.write_bytes(storage.join(out_dir, "metrics.csv"), table.getvalue().encode())
     if strips:
-        write_image(out / "worst_best.png", image_grid([[strip] for _, strip in strips], background=255))
+        grid = image_grid([[strip] for _, strip in strips], background=255)
+        write_image(storage.join(out_dir, "worst_best.png"), grid)

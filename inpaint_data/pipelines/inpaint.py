@@ -16,6 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .. import storage
 from ..datasets.images import (
     MAX_PIXELS,
     ImageError,
@@ -53,8 +54,9 @@ class InpaintResult:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    return path == folder or folder in path.parents
+def _inside(location: str, folder: str) -> bool:
+    """Whether `location` is `folder` or below it (absolute paths, or URLs: storage.absolute)."""
+    return location == folder or location.startswith(folder.rstrip("/") + "/")
 
 
 def plan_inpaint(job: InpaintJob) -> InpaintPlan:
@@ -63,20 +65,21 @@ def plan_inpaint(job: InpaintJob) -> InpaintPlan:
     items = find_images([job.images])
     if not items:
         raise InputError(f"no images found in {job.images}")
-    out = Path(job.out).resolve()
-    if out.exists() and not out.is_dir():
+    out = storage.absolute(job.out)
+    if storage.is_file(job.out):
         raise InputError(f"--out {job.out} is a file")
     for given in [job.images, job.masks] + ([job.sketches] if job.sketches else []):
-        where = Path(given).resolve()
+        where = storage.absolute(given)
         if _inside(where, out) or _inside(out, where):
             raise InputError(f"--out {job.out} and input {given} overlap; choose an --out outside the inputs")
-    if out.is_dir() and not job.overwrite:
-        existing = [key for _, key in items if (out / f"{key}.png").exists()]
+    if not job.overwrite:
+        written = set(storage.list_names(job.out))
+        existing = [key for _, key in items if f"{key}.png" in written]
         if existing:
             raise InputError(f"{len(existing)} outputs already exist in {job.out} (e.g. {existing[0]}.png); "
                              "add --overwrite to replace them")
     shared = None
-    if Path(job.masks).is_file():
+    if storage.is_file(job.masks):
         try:
             shared = read_gray8(job.masks, job.max_pixels)
         except ImageError as e:
@@ -88,8 +91,9 @@ def _named_like(folder: str, image_path: str, key: str, max_pixels: int | None,
                 required: bool = True) -> np.ndarray | None:
     """The file in `folder` named like the image (stem or key), decoded; when there is none,
     ImageError if `required`, else None."""
-    names = {Path(image_path).stem, key}
-    found = sorted(f for f in Path(folder).iterdir() if f.is_file() and f.stem in names)
+    names = {Path(storage.name_of(image_path)).stem, key}
+    found = [storage.join(folder, name) for name in storage.list_names(folder) if Path(name).stem in names]
+    found = [f for f in found if storage.is_file(f)]
     if not found:
         if required:
             raise ImageError(f"no mask named {key} in {folder}")
@@ -109,8 +113,7 @@ def _fit(array: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 def run_inpaint(plan: InpaintPlan, fill: Fill) -> InpaintResult:
     """Fill every planned image; `fill(image, hole, sketch)` returns the filled RGB uint8 image."""
     job, result = plan.job, InpaintResult()
-    out = Path(job.out)
-    out.mkdir(parents=True, exist_ok=True)
+    storage.make_dirs(job.out)
     for path, key in plan.items:
         try:
             image = read_rgb(path, job.max_pixels)
@@ -118,7 +121,7 @@ def run_inpaint(plan: InpaintPlan, fill: Fill) -> InpaintResult:
             if mask is None:
                 mask = _named_like(job.masks, path, key, job.max_pixels)
             sketch = None
-            if job.sketches is not None and Path(job.sketches).is_file():
+            if job.sketches is not None and storage.is_file(job.sketches):
                 sketch = read_gray8(job.sketches, job.max_pixels)
             elif job.sketches is not None:
                 sketch = _named_like(job.sketches, path, key, job.max_pixels, required=False)
@@ -128,6 +131,6 @@ def run_inpaint(plan: InpaintPlan, fill: Fill) -> InpaintResult:
         hole = _fit(mask, image.shape[:2]) > 127
         if sketch is not None:
             sketch = _fit(sketch, hole.shape) > round(DEEPFILL_THRESHOLD * 255)
-        write_image(out / f"{key}.png", fill(image, hole, sketch))
+        write_image(storage.join(job.out, f"{key}.png"), fill(image, hole, sketch))
         result.filled += 1
     return result

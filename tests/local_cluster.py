@@ -33,7 +33,8 @@ class Node:
                                      env=node_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                      start_new_session=True)
 
-    def raylet_pid(self) -> int:
+    def raylet_pid(self) -> int | None:
+        """The pid of this node's raylet; None once it is gone."""
         for pid in filter(str.isdigit, os.listdir("/proc")):
             try:
                 cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
@@ -41,7 +42,7 @@ class Node:
                 continue
             if cmd[0].endswith(b"/raylet") and any(self.temp_dir.encode() in arg for arg in cmd):
                 return int(pid)
-        raise LookupError(f"no raylet of {self.temp_dir}")
+        return None
 
     def stop(self) -> None:
         try:

@@ -53,16 +53,16 @@ def shard(ctx, inputs, out_dir, size, crop, ext, quality, edges_dir, val_fractio
 
 
 @click.command()
-@click.argument("path", type=click.Path(exists=True, file_okay=False))
+@click.argument("path", type=LocationType(exists=True, file_okay=False))
 @click.option("--size", type=click.IntRange(min=16), default=256, show_default=True, help="Training size.")
 @click.option("--mask-style", type=click.Choice(sorted(STYLES)), default="deepfill-train", show_default=True)
-@click.option("--masks", "mask_dir", type=click.Path(exists=True, file_okay=False), default=None,
+@click.option("--masks", "mask_dir", type=LocationType(exists=True, file_okay=False), default=None,
               help="Take masks from this mask folder instead of drawing --mask-style.")
 @click.option("--sketch", is_flag=True, help="Show the sketch (needs edges in the shards).")
 @click.option("--count", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--epoch", type=int, default=0, show_default=True)
-@click.option("--out", "out_file", type=click.Path(dir_okay=False), default="preview.png", show_default=True)
+@click.option("--out", "out_file", type=LocationType(dir_okay=False), default="preview.png", show_default=True)
 def preview(path, size, mask_style, mask_dir, sketch, count, seed, epoch, out_file):
     """A grid PNG of training samples as the trainer sees them: masked image | mask | sketch."""
     from ..datasets.images import write_image

@@ -101,7 +101,7 @@ def masks(ctx, free_form, videos, style, mix, count, size, out_dir, fmt, seed, s
 
 
 @masks.command("stats")
-@click.argument("path", type=click.Path(exists=True, file_okay=False))
+@click.argument("path", type=LocationType(exists=True, file_okay=False))
 @click.option("--sheet", "sheet_count", type=click.IntRange(min=1), default=64, show_default=True,
               help="Masks on the contact sheet.")
 @click.option("--out", "out_dir", type=LocationType(file_okay=False), default=None,
@@ -109,8 +109,7 @@ def masks(ctx, free_form, videos, style, mix, count, size, out_dir, fmt, seed, s
 def stats(path, sheet_count, out_dir):
     """Per-bin histogram, hole-ratio mean/sd and LaMa's mean distance from hole pixels to the nearest
     known pixel of a mask set, a contact sheet and a histogram PNG."""
-    from pathlib import Path
-
+    from .. import storage
     from ..datasets.images import write_image
     from ..datasets.mask_report import contact_sheet, histogram_image, mask_set_stats
 
@@ -130,8 +129,8 @@ def stats(path, sheet_count, out_dir):
         border = summary.border_by_bin.get(label, "")
         click.echo(f"{label:<12}{n:>8}{n / summary.count:>8.1%}{border:>8}")
     click.echo("styles: " + ", ".join(f"{k} {v}" for k, v in summary.styles.items()))
-    target = Path(out_dir or path)
-    target.mkdir(parents=True, exist_ok=True)
+    target = out_dir or path
+    storage.make_dirs(target)
     for name, image in (("_contact_sheet.png", contact_sheet(kept)), ("_histogram.png", histogram_image(ratios))):
-        write_image(target / name, image)
-        click.echo(f"wrote {target / name}")
+        write_image(storage.join(target, name), image)
+        click.echo(f"wrote {storage.join(target, name)}")

@@ -210,3 +210,19 @@ def test_eval_and_inpaint_read_and_write_the_bucket(s3_bucket, tmp_path):
     out = cv2.imdecode(np.frombuffer(filled["img0.png"], np.uint8), cv2.IMREAD_COLOR)
     original = cv2.imread(str(images / "img0.png"))
     assert out.shape == original.shape and np.array_equal(out[:10], original[:10])  # outside the hole kept
+
+
+def test_masks_stats_and_preview_read_and_write_the_bucket(s3_bucket, tmp_path):
+    run_free_form_masks(f"{s3_bucket}/m", FreeFormSpec(style="box", height=64, width=64), count=8,
+                        options=JobOptions(workers=0))
+    _upload(_images(tmp_path / "images"), f"{s3_bucket}/images")
+    run_shard_images(f"{s3_bucket}/shards", [f"{s3_bucket}/images"], ShardSpec(size=64),
+                     options=JobOptions(workers=0))
+    result = CliRunner().invoke(main, ["masks", "stats", f"{s3_bucket}/m"])
+    assert result.exit_code == 0 and "8 masks" in result.output, result.output
+    result = CliRunner().invoke(main, ["preview", f"{s3_bucket}/shards", "--masks", f"{s3_bucket}/m", "--size", "64",
+                                       "--count", "4", "--out", f"{s3_bucket}/preview.png"])
+    assert result.exit_code == 0, result.output
+    objects = _keys(s3_bucket)
+    for name in ("m/_contact_sheet.png", "m/_histogram.png", "preview.png"):
+        assert objects[name][:8] == b"\x89PNG\r\n\x1a\n"

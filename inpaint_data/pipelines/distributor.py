@@ -7,7 +7,7 @@ the output lock is released.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -73,4 +73,27 @@ def run_on_ray(
         raise (cause if isinstance(cause, Exception) else e) from None
     except BaseException:
         _stop(pending)
+        raise
+
+
+@ray.remote(max_retries=TASK_RETRIES)
+def _batch_task(fn: Callable[[list], list], batch: list) -> list:
+    return fn(batch)
+
+
+def map_batches_on_ray(fn: Callable[[list], list], items: list, batch_size: int, options: JobOptions) -> list:
+    """fn over `items` in batches of `batch_size`, one Ray task a batch, at most `options.workers`
+    (default: the cluster's CPUs) in flight; the results in the order of `items`. For driver-side
+    preparation that must not run one input at a time on the driver (probing videos)."""
+    init_ray(options.ray_address)
+    limit = max(1, options.workers or cluster_cpus())
+    refs: list[ray.ObjectRef] = []
+    try:
+        for start in range(0, len(items), batch_size):
+            if len(refs) >= limit:
+                ray.wait(refs, num_returns=len(refs) - limit + 1)  # bound the batches in flight
+            refs.append(_batch_task.remote(fn, items[start : start + batch_size]))
+        return [value for batch in ray.get(refs) for value in batch]
+    except BaseException:
+        _stop([r for r in refs if not ray.wait([r], timeout=0)[0]])
         raise

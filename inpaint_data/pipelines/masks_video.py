@@ -72,14 +72,38 @@ class VideoMaskSpec:
     dilate: bool = False
 
 
-def plan_video_shards(videos: list[str], spec: VideoMaskSpec) -> list[ShardPlan]:
-    """Chunks of `chunk_frames` sampled frames per video, consecutive chunks sharing a frame.
-    A video that cannot be probed gets one empty chunk, whose task records why."""
-    plans: list[ShardPlan] = []
+#: Videos probed per Ray task when the probing runs on Ray (see probe_frame_counts).
+PROBE_BATCH = 64
+
+
+def frame_counts(videos: list[str]) -> list[int | None]:
+    """The frame count of each video, None for one that cannot be probed (Ray-free: one batch)."""
+    counts: list[int | None] = []
     for path in videos:
         try:
-            frames = probe_video(path, spec.resize).frames
+            counts.append(probe_video(path).frames)
         except (VideoError, OSError):
+            counts.append(None)
+    return counts
+
+
+def probe_frame_counts(videos: list[str], options: JobOptions) -> list[int | None]:
+    """frame_counts of every video: in this process for one batch or `workers=0`, else as Ray
+    tasks of PROBE_BATCH videos each (remote videos are fetched by the nodes, not the driver)."""
+    if options.workers == 0 or len(videos) <= PROBE_BATCH:
+        return frame_counts(videos)
+    from .distributor import map_batches_on_ray
+
+    return map_batches_on_ray(frame_counts, videos, PROBE_BATCH, options)
+
+
+def plan_video_shards(videos: list[str], spec: VideoMaskSpec, counts: list[int | None]) -> list[ShardPlan]:
+    """Chunks of `chunk_frames` sampled frames per video (`counts`: their frame counts),
+    consecutive chunks sharing a frame. A video that cannot be probed gets one empty chunk,
+    whose task records why."""
+    plans: list[ShardPlan] = []
+    for path, frames in zip(videos, counts):
+        if frames is None:
             plans.append(ShardPlan(len(plans), 0, 0, path))
             continue
         last = frames - 1
@@ -180,5 +204,6 @@ def run_video_masks(out_dir: str | Path, inputs: list[str], spec: VideoMaskSpec,
     if not videos:
         raise FileNotFoundError(f"no videos found in {inputs}")
     job = {"name": "masks-video", "format": options.fmt, "videos": videos, **asdict(spec)}
-    return run_job(out_dir, job, plan_video_shards(videos, spec), partial(video_chunk_samples, spec=spec),
+    plans = plan_video_shards(videos, spec, probe_frame_counts(videos, options))
+    return run_job(out_dir, job, plans, partial(video_chunk_samples, spec=spec),
                    prefix=PREFIX, options=options)

@@ -86,3 +86,14 @@ def test_cli_video_arguments(tmp_path, videos):
                                        "--out", str(tmp_path / "o")])
     assert raw_balance.exit_code == 2 and "--augment none" in raw_balance.output
     assert not (tmp_path / "o").exists()
+
+
+def test_probing_as_ray_tasks_gives_the_in_process_counts(ray_session, videos, monkeypatch):
+    from inpaint_data.datasets.video import find_videos
+    from inpaint_data.pipelines import masks_video
+
+    paths = find_videos([str(videos[0])])
+    here = masks_video.frame_counts(paths)
+    monkeypatch.setattr(masks_video, "PROBE_BATCH", 2)  # 6 videos: 3 Ray tasks, 2 at once
+    on_ray = masks_video.probe_frame_counts(paths, JobOptions(workers=2))
+    assert on_ray == here and here.count(None) >= 3 and 14 in here  # broken ones None, the square's 14 frames

@@ -129,6 +129,7 @@ def walk_files(location: Location) -> Iterator[tuple[str, str]]:
                 yield str(f.resolve()), f.relative_to(root).as_posix()
         return
     fs, path = filesystem(str(location))
+    fs.invalidate_cache()
     root, path = str(location).rstrip("/"), path.rstrip("/")
     for found in sorted(fs.find(path)):
         yield root + found[len(path) :], found[len(path) + 1 :]
@@ -167,6 +168,7 @@ def glob_files(pattern: Location) -> list[str | Path]:
     if not is_remote(pattern):
         return sorted(Path(m) for m in glob.glob(str(local_path(pattern))) if Path(m).is_file())
     fs, path = filesystem(str(pattern))
+    fs.invalidate_cache()  # listings of this process may predate other processes' writes
     return sorted(fs.unstrip_protocol(m) for m in fs.glob(path) if fs.isfile(m))
 
 

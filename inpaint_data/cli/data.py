@@ -49,7 +49,7 @@ def shard(ctx, inputs, out_dir, size, crop, ext, quality, edges_dir, val_fractio
         except FileNotFoundError as e:
             raise click.BadParameter(str(e), param_hint="IMAGES") from None
 
-    run_job_command(ctx, run, "images", unit="shard", fmt=fmt, shard_size=shard_size, workers=workers)
+    run_job_command(ctx, run, "images", unit="shards", fmt=fmt, shard_size=shard_size, workers=workers)
 
 
 @click.command()

@@ -92,7 +92,7 @@ def edges(ctx, inputs, method, out_dir, fmt, shard_size, workers, weights, rando
         except WeightsError as e:
             raise click.BadParameter(str(e), param_hint="--weights") from None
 
-    run_job_command(ctx, run, "edge maps", unit="shard", fmt=fmt, shard_size=shard_size, workers=workers)
+    run_job_command(ctx, run, "edge maps", unit="shards", fmt=fmt, shard_size=shard_size, workers=workers)
 
 
 @click.group()

@@ -44,19 +44,25 @@ def command_line() -> str:
 def run_job_command(ctx: click.Context, run: Callable, what: str, *, unit: str, total: int | None = None,
                     fmt: str = "webdataset", shard_size: int | None = None, workers: int | None = None) -> None:
     """Run `run(options)` (a pipelines job) with the command line's JobOptions under a progress
-    bar over `total` `unit`s (None: over shards), then print the summary of its JobResult.
+    bar over `total` `unit`s (None: counted in shards, unless the job reports its total once
+    planned through JobOptions.on_total), then print the summary of its JobResult.
     Our errors (InputError, OSError) become one line in the command group."""
     from ..pipelines.job import JobOptions
     from .progress import progress
 
-    bar = progress(total, unit if total else "shards")
+    bar = progress(total, unit)
+    by_items = {"on": total is not None}
+
+    def on_total(n: int) -> None:  # a job that knows its total once planned (video frames)
+        bar.set_total(n)
+        by_items["on"] = True
 
     def on_shard(stats: dict) -> None:
-        bar.update(stats["stop"] - stats["start"] if total else 1)
+        bar.update(stats["stop"] - stats["start"] if by_items["on"] else 1)
         bar.skip(len(stats.get("errors", ())))
 
     options = JobOptions(fmt=fmt, shard_size=shard_size, workers=workers, ray_address=ctx.obj.get("ray_address"),
-                         command=command_line(), on_shard=on_shard)
+                         command=command_line(), on_shard=on_shard, on_total=on_total)
     try:
         result = run(options)
     except ManifestMismatch as e:

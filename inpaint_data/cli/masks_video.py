@@ -88,4 +88,4 @@ def run_video_command(ctx, videos, size, out_dir, fmt, seed, workers, hole_range
     )
     click.echo(f"{len(found)} videos", err=True)
     run_job_command(ctx, lambda options: run_video_masks(out_dir, found, spec, options=options), "masks",
-                    unit="chunk", fmt=fmt, workers=workers)
+                    unit="frames", fmt=fmt, workers=workers)

@@ -36,6 +36,8 @@ class JobOptions:
     None: the cluster's CPUs; 0: one at a time in this process, no Ray. ray_address: a cluster
     to join (None: $RAY_ADDRESS, else this machine). command: the command line, kept in the
     manifest. on_shard: called with each new shard's stats as it finishes (progress bars).
+    on_total: called once planned, by jobs whose total is known only then (video frames from the
+    probe), with the sum of their plans' stop - start.
     """
 
     fmt: str = "webdataset"
@@ -44,6 +46,7 @@ class JobOptions:
     ray_address: str | None = None
     command: str | None = None
     on_shard: OnShard | None = field(default=None, compare=False)
+    on_total: Callable[[int], None] | None = field(default=None, compare=False)
 
     def size(self, default: int) -> int:
         """The shard size, or the job's `default` when none was asked for."""

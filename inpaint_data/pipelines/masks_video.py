@@ -205,5 +205,7 @@ def run_video_masks(out_dir: str | Path, inputs: list[str], spec: VideoMaskSpec,
         raise FileNotFoundError(f"no videos found in {inputs}")
     job = {"name": "masks-video", "format": options.fmt, "videos": videos, **asdict(spec)}
     plans = plan_video_shards(videos, spec, probe_frame_counts(videos, options))
+    if options.on_total is not None:
+        options.on_total(sum(plan.stop - plan.start for plan in plans))
     return run_job(out_dir, job, plans, partial(video_chunk_samples, spec=spec),
                    prefix=PREFIX, options=options)

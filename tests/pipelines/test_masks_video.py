@@ -97,3 +97,14 @@ def test_probing_as_ray_tasks_gives_the_in_process_counts(ray_session, videos, m
     monkeypatch.setattr(masks_video, "PROBE_BATCH", 2)  # 6 videos: 3 Ray tasks, 2 at once
     on_ray = masks_video.probe_frame_counts(paths, JobOptions(workers=2))
     assert on_ray == here and here.count(None) >= 3 and 14 in here  # broken ones None, the square's 14 frames
+
+
+def test_video_progress_counts_frames_against_the_probed_total(tmp_path, monkeypatch):
+    monkeypatch.setenv("INPAINT_DATA_LOG_EVERY", "0")
+    bikes = str(sample_video("bikes.mp4"))
+    result = CliRunner().invoke(main, ["masks", "--from-video", bikes, "--max-frames", "13", "--chunk-frames", "7",
+                                       "--resize", "96", "--size", "64", "--workers", "0", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith(("progress:", "done:"))]
+    # 13 frames in chunks 0-6 and 6-12: 14 frames read (the shared one twice), known before any is read
+    assert lines[0].startswith("progress: 7/14 frames") and lines[-1].startswith("done: 14/14 frames"), lines

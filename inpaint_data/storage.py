@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import json
 import os
 import re
 import shutil
@@ -179,6 +180,14 @@ def read_bytes(location: Location) -> bytes:
     return fs.cat_file(path)
 
 
+def read_json(location: Location):
+    """The parsed JSON file at `location`, or None when there is none."""
+    try:
+        return json.loads(read_bytes(location))
+    except FileNotFoundError:
+        return None
+
+
 def open_input(location: Location, mode: str = "rb"):
     """A file object for reading (fsspec streams remote files in blocks, no whole copy)."""
     if not is_remote(location):
@@ -201,7 +210,7 @@ def remove(location: Location) -> None:
     if not is_remote(location):
         path = local_path(location)
         if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
+            shutil.rmtree(path, ignore_errors=True)  # cleaning up: what cannot go stays, as before
         else:
             path.unlink(missing_ok=True)
         return

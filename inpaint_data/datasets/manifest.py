@@ -64,10 +64,7 @@ def _normalise(obj: Any) -> Any:
 
 
 def read_manifest(out_dir: storage.Location) -> dict[str, Any] | None:
-    try:
-        return json.loads(storage.read_bytes(storage.join(out_dir, MANIFEST)))
-    except FileNotFoundError:
-        return None
+    return storage.read_json(storage.join(out_dir, MANIFEST))
 
 
 def check_job(out_dir: storage.Location, job: dict[str, Any]) -> None:

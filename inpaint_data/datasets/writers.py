@@ -12,7 +12,6 @@ after that, so "stats exists = shard done" holds on object stores too.
 
 from __future__ import annotations
 
-import json
 import shutil
 import tarfile
 import tempfile
@@ -225,8 +224,4 @@ def write_stats(out_dir: storage.Location, prefix: str, shard: int, stats: dict[
 
 def read_stats(out_dir: storage.Location, prefix: str, shard: int) -> dict[str, Any] | None:
     """The stats of a finished shard, or None when the shard is not done."""
-    path = stats_path(out_dir, prefix, shard)
-    try:
-        return json.loads(storage.read_bytes(path))
-    except FileNotFoundError:
-        return None
+    return storage.read_json(stats_path(out_dir, prefix, shard))

@@ -24,10 +24,7 @@ def _shard_counts(path: str) -> list[int]:
     counts = []
     for shard in shard_paths(path, detect_format(path)):
         stats = storage.join(storage.parent_of(shard), f"_{storage.name_of(shard).split('.')[0]}.stats.json")
-        try:
-            counts.append(json.loads(storage.read_bytes(stats))["count"])
-        except FileNotFoundError:
-            counts.append(0)
+        counts.append((storage.read_json(stats) or {}).get("count", 0))
     return counts
 
 

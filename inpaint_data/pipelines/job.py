@@ -1,8 +1,9 @@
 """One shape for every data job: what it makes (a spec, the job's own), how it runs
 (`JobOptions`, shared by all), what it returns (`JobResult`), and `run_job`, the one entry point.
 
-`run_job` checks and locks the output folder, skips shards whose stats exist (a re-run resumes),
-then writes the rest: in this process when at most one shard is left and no cluster is named, or
+`run_job` checks and locks the output folder, removes what killed writers left (before and after
+the shards: on an object store a dead client's last request can still land), skips shards whose
+stats exist (a re-run resumes), then writes the rest: in this process when at most one shard is left and no cluster is named, or
 when `workers=0`; else on Ray (see distributor). Both paths call the same `write_shard`, so the
 bytes are the same; the in-process path only saves Ray's start (seconds on a laptop).
 """
@@ -196,6 +197,7 @@ def run_job(
             from .distributor import run_on_ray
 
             run_on_ray(out_dir, prefix, todo, produce, options, totals, resources)
+        remove_temps(out_dir)  # again: a killed writer's last upload can land after our first sweep
         result = totals.result(out_dir, time.perf_counter() - started)
         finish_manifest(out_dir, result.totals(), options.command)
     return result

@@ -48,6 +48,15 @@ def _data(files: dict[str, bytes]) -> dict[str, bytes]:
     return {k: v for k, v in files.items() if not k.rsplit("/", 1)[-1].startswith("_")}
 
 
+def _same_shards(got: dict[str, bytes], want: dict[str, bytes]) -> None:
+    """The shards of two outputs are the same names and bytes; a failure names what differs
+    (a full diff of megabytes of tar bytes would hide it)."""
+    got, want = _data(got), _data(want)
+    assert sorted(got) == sorted(want), f"extra: {sorted(got.keys() - want.keys())}, missing: {sorted(want.keys() - got.keys())}"
+    differ = [(k, len(got[k]), len(want[k])) for k in sorted(want) if got[k] != want[k]]
+    assert not differ, f"(name, size, expected size) that differ: {differ}"
+
+
 def _upload(folder: Path, url: str) -> None:
     fsspec.filesystem("s3").put(str(folder), url.split("://", 1)[1], recursive=True)
 
@@ -59,7 +68,8 @@ def test_free_form_masks_in_a_bucket_are_the_local_bytes_and_resume(s3_bucket, t
     remote = run_free_form_masks(f"{s3_bucket}/masks", spec, count=25, options=options)
     assert (remote.count, remote.shards, remote.shards_written) == (local.count, 3, 3)
     objects = _keys(f"{s3_bucket}/masks")
-    assert _data(objects) == _data(_local(tmp_path / "local")) and len(_data(objects)) == 3
+    _same_shards(objects, _local(tmp_path / "local"))
+    assert len(_data(objects)) == 3
     assert sorted(k for k in objects if k.startswith("_")) == [
         "_manifest.json", "_masks-000000.stats.json", "_masks-000001.stats.json", "_masks-000002.stats.json"]
     # a run that died after two shards: its last shard and stats gone, a stray temporary key left
@@ -70,7 +80,7 @@ def test_free_form_masks_in_a_bucket_are_the_local_bytes_and_resume(s3_bucket, t
     again = run_free_form_masks(f"{s3_bucket}/masks", spec, count=25, options=options)
     assert (again.shards_written, again.shards_skipped, again.count) == (1, 2, 25)
     assert _keys(f"{s3_bucket}/masks").keys() == objects.keys()  # the temporary key removed, no lock left
-    assert _data(_keys(f"{s3_bucket}/masks")) == _data(objects)
+    _same_shards(_keys(f"{s3_bucket}/masks"), objects)
 
 
 def test_ray_tasks_write_parquet_shards_to_the_bucket(ray_session, s3_bucket, tmp_path):
@@ -79,7 +89,7 @@ def test_ray_tasks_write_parquet_shards_to_the_bucket(ray_session, s3_bucket, tm
     run_free_form_masks(tmp_path / "local", spec, count=20, options=options)
     result = run_free_form_masks(f"{s3_bucket}/p", spec, count=20, options=options)
     assert result.shards_written == 4 and result.count == 20
-    assert _data(_keys(f"{s3_bucket}/p")) == _data(_local(tmp_path / "local"))
+    _same_shards(_keys(f"{s3_bucket}/p"), _local(tmp_path / "local"))
     assert dict(iter_records(f"{s3_bucket}/p")) == dict(iter_records(tmp_path / "local"))  # our readers, remote
 
 
@@ -172,7 +182,7 @@ def test_a_killed_job_writing_to_the_bucket_resumes_to_the_local_bytes(s3_bucket
     result = CliRunner().invoke(main, [*args, "--out", out])
     assert result.exit_code == 0 and "1500 masks in 30 shards" in result.output, result.output
     objects = _keys(out)
-    assert _data(objects) == _data(_local(tmp_path / "ref"))
+    _same_shards(objects, _local(tmp_path / "ref"))
     assert not [k for k in objects if k.startswith(".")]
 
 

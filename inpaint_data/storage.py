@@ -21,7 +21,10 @@ import os
 import re
 import shutil
 import tempfile
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 from .fileio import atomic_write_bytes, json_bytes, temp_name
@@ -121,30 +124,74 @@ def list_names(location: Location) -> list[str]:
         return []
 
 
+#: Folders listed ahead of the walk, in parallel threads (object stores answer in tens of ms).
+LIST_AHEAD = 8
+
+
 def walk_files(location: Location) -> Iterator[tuple[str, str]]:
-    """(location, path relative to `location`) of every file under a folder or prefix, sorted."""
+    """(location, path relative to `location`) of every file under a folder or prefix, streamed
+    in the order of sorted Paths: a folder's entries by name, a subfolder walked where its name
+    falls. One folder's listing is held per level, never the whole tree, so 10 million files walk
+    in flat memory; up to LIST_AHEAD folders are listed ahead at once (an object store is asked a
+    folder at a time, paged). Local symlinks to folders are not followed, as Path.rglob."""
     if not is_remote(location):
-        root = local_path(location)
-        for f in sorted(root.rglob("*")):
-            if f.is_file():
-                yield str(f.resolve()), f.relative_to(root).as_posix()
-        return
-    fs, path = filesystem(str(location))
-    fs.invalidate_cache()
-    root, path = str(location).rstrip("/"), path.rstrip("/")
-    for found in sorted(fs.find(path)):
-        yield root + found[len(path) :], found[len(path) + 1 :]
+        root = str(local_path(location).resolve())
+        list_folder = _list_local
+    else:
+        fs, root = filesystem(str(location))
+        root = root.rstrip("/")
+        list_folder = partial(_list_remote, fs)
+    prefix = str(location).rstrip("/") if is_remote(location) else root
+    with ThreadPoolExecutor(LIST_AHEAD, thread_name_prefix="inpaint-data-list") as pool:
+        try:
+            entries = list_folder(root)
+        except FileNotFoundError:
+            return
+        for rel in _walk(list_folder, root, "", entries, pool):
+            yield f"{prefix}/{rel}", rel
 
 
-def find_files(item: str, extensions, what: str = "file") -> dict[str, str]:
-    """location -> name of the files `item` names: a file (whatever its extension; name: its
-    stem), a folder or prefix searched recursively for `extensions` (name: the path below it
-    without extension), or a glob (name: the stem). Raises FileNotFoundError when a glob
-    matches nothing."""
+def _walk(list_folder, folder: str, rel: str, entries: list[tuple[str, bool]], pool) -> Iterator[str]:
+    """The relative paths of the files under `folder`, whose sorted (name, is_folder) `entries`
+    are given; its subfolders' listings are asked for ahead, in the order they are walked."""
+    subfolders = (name for name, is_folder in entries if is_folder)
+    ahead: deque = deque()
+    for name, is_folder in entries:
+        if not is_folder:
+            yield rel + name
+            continue
+        while len(ahead) < LIST_AHEAD and (following := next(subfolders, None)) is not None:
+            ahead.append(pool.submit(list_folder, f"{folder}/{following}"))
+        yield from _walk(list_folder, f"{folder}/{name}", f"{rel}{name}/", ahead.popleft().result(), pool)
+
+
+def _list_local(folder: str) -> list[tuple[str, bool]]:
+    with os.scandir(folder) as found:
+        entries = [(e.name, e.is_dir(follow_symlinks=False)) for e in found
+                   if e.is_dir(follow_symlinks=False) or e.is_file()]
+    return sorted(entries)
+
+
+def _list_remote(fs, folder: str) -> list[tuple[str, bool]]:
+    try:
+        listing = fs.ls(folder, detail=True, refresh=True)
+    finally:
+        fs.invalidate_cache(folder)  # the walk holds no listing it has passed
+    return sorted((name_of(e["name"]), e["type"] == "directory") for e in listing
+                  if e["name"].rstrip("/") != folder)
+
+
+def iter_files(item: str, extensions, what: str = "file") -> Iterator[tuple[str, str]]:
+    """(location, name) of the files `item` names, streamed: a file (whatever its extension;
+    name: its stem), a folder or prefix walked for `extensions` (name: the path below it without
+    extension, in walk order), or a glob (name: the stem, sorted). Raises FileNotFoundError when
+    a glob matches nothing."""
     if is_file(item):
-        return {str(local_path(item).resolve()) if not is_remote(item) else item: _stem(name_of(item))}
+        yield (str(local_path(item).resolve()) if not is_remote(item) else item), _stem(name_of(item))
+        return
     if is_dir(item):
-        return {loc: rel.rsplit(".", 1)[0] for loc, rel in walk_files(item) if _suffix(rel) in extensions}
+        yield from ((loc, rel.rsplit(".", 1)[0]) for loc, rel in walk_files(item) if _suffix(rel) in extensions)
+        return
     if is_remote(item):
         fs, pattern = filesystem(item)
         matches = [fs.unstrip_protocol(m) for m in fs.glob(pattern) if fs.isfile(m)]
@@ -152,7 +199,12 @@ def find_files(item: str, extensions, what: str = "file") -> dict[str, str]:
         matches = [str(Path(m).resolve()) for m in glob.glob(item, recursive=True) if Path(m).is_file()]
     if not matches:
         raise FileNotFoundError(f"no {what} matches {item!r}")
-    return {m: _stem(name_of(m)) for m in matches}
+    yield from ((m, _stem(name_of(m))) for m in sorted(matches))
+
+
+def find_files(item: str, extensions, what: str = "file") -> dict[str, str]:
+    """location -> name of the files `item` names (see iter_files)."""
+    return dict(iter_files(item, extensions, what))
 
 
 def _suffix(name: str) -> str:
@@ -237,6 +289,21 @@ def publish(local: Path, final: str) -> None:
         with contextlib.suppress(Exception):
             fs.rm(tmp, recursive=True)
         raise
+
+
+def put_file(local: Path, location: Location) -> None:
+    """Copy a finished local file to `location` so that it appears whole or not at all (a
+    temporary name and a rename locally, `publish` on object stores)."""
+    if is_remote(location):
+        publish(local, str(location))
+        return
+    final = local_path(location)
+    tmp = final.with_name(temp_name(final.name))
+    try:
+        shutil.copyfile(local, tmp)
+        os.replace(tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def write_bytes(location: Location, data: bytes) -> None:

@@ -6,7 +6,7 @@ import click
 
 from ..datasets.images import MAX_PIXELS
 from ..maskgen.styles import STYLES
-from .jobs import job_options, run_job_command
+from .jobs import RELIST_HELP, job_options, run_job_command
 from .params import LocationType
 
 
@@ -29,9 +29,10 @@ from .params import LocationType
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--max-pixels", type=click.IntRange(min=1), default=MAX_PIXELS, show_default=True,
               help="Skip (and record) images whose header claims more pixels than this.")
+@click.option("--relist", is_flag=True, help=RELIST_HELP)
 @click.pass_context
 def shard(ctx, inputs, out_dir, size, crop, ext, quality, edges_dir, val_fraction, fmt, shard_size, workers, seed,
-          max_pixels):
+          max_pixels, relist):
     """Images (folder trees, globs or .txt lists of paths) into training shards.
 
     \b
@@ -45,7 +46,7 @@ def shard(ctx, inputs, out_dir, size, crop, ext, quality, edges_dir, val_fractio
     def run(options):
         try:
             return run_shard_images(out_dir, list(inputs), spec, edges_dir=edges_dir, val_fraction=val_fraction,
-                                    options=options)
+                                    options=options, relist=relist)
         except FileNotFoundError as e:
             raise click.BadParameter(str(e), param_hint="IMAGES") from None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..datasets.images import MAX_PIXELS
-from .jobs import job_options, run_job_command
+from .jobs import RELIST_HELP, job_options, run_job_command
 from .params import LocationType
 
 
@@ -51,9 +51,10 @@ class SigmaType(click.ParamType):
 @click.option("--seed", type=int, default=0, show_default=True, help="canny: seed of the random sigmas.")
 @click.option("--max-pixels", type=click.IntRange(min=1), default=MAX_PIXELS, show_default=True,
               help="Skip (and record) images whose header claims more pixels than this.")
+@click.option("--relist", is_flag=True, help=RELIST_HELP)
 @click.pass_context
 def edges(ctx, inputs, method, out_dir, fmt, shard_size, workers, weights, random_weights, batch_size, device,
-          precision, gpus_per_worker, threads, canny_sigma, seed, max_pixels):
+          precision, gpus_per_worker, threads, canny_sigma, seed, max_pixels, relist):
     """Edge maps (edge.png, probability x 255, keyed like the images) for the sketch channel.
 
     INPUT: image files, folders (searched recursively), globs, or one output folder of
@@ -86,7 +87,8 @@ def edges(ctx, inputs, method, out_dir, fmt, shard_size, workers, weights, rando
                     max_pixels=max_pixels)
     def run(options):
         try:
-            return run_edges(out_dir, list(inputs), spec, options=options, gpus_per_worker=gpus_per_worker)
+            return run_edges(out_dir, list(inputs), spec, options=options, gpus_per_worker=gpus_per_worker,
+                             relist=relist)
         except FileNotFoundError as e:
             raise click.BadParameter(str(e), param_hint="INPUT") from None
         except WeightsError as e:

@@ -13,6 +13,8 @@ from ..datasets.manifest import ManifestMismatch
 from ..datasets.writers import FORMATS
 
 FORMAT_HELP = "files: a folder per shard; webdataset: tar shards; parquet: one row per sample."
+RELIST_HELP = ("List the inputs again instead of reading the file list (_files.parquet) the first run into this "
+               "--out wrote; the job is refused if they changed.")
 
 
 def job_options(shard_size: int | None, unit: str = "samples"):
@@ -53,8 +55,8 @@ def run_job_command(ctx: click.Context, run: Callable, what: str, *, unit: str, 
     bar = progress(total, unit)
     by_items = {"on": total is not None}
 
-    def on_total(n: int) -> None:  # a job that knows its total once planned (video frames)
-        bar.set_total(n)
+    def on_total(n: int, unit: str | None = None) -> None:  # a job that knows its total once planned
+        bar.set_total(n, unit)
         by_items["on"] = True
 
     def on_shard(stats: dict) -> None:
@@ -86,6 +88,9 @@ def print_summary(result, what: str) -> None:
         f"in {result.seconds:.1f} s"
         + (f", {rate:.3g}/s" if result.shards_written else "")
     )
+    if result.reused_list:
+        click.echo(f"inputs: the file list of the first run ({result.reused_list}); inputs added since are not "
+                   "in it (--relist to list them again)")
     if result.hole_ratio_mean is not None:
         click.echo(f"hole ratio: mean {result.hole_ratio_mean:.3f}, sd {result.hole_ratio_sd:.3f}")
         click.echo("NVIDIA bins: " + ", ".join(f"{k} {v}" for k, v in result.bins.items()))

@@ -52,8 +52,8 @@ class LogProgress(_Closing):
     def skip(self, n: int) -> None:
         self.skipped += n
 
-    def set_total(self, total: int) -> None:
-        self.total = total
+    def set_total(self, total: int, unit: str | None = None) -> None:
+        self.total, self.unit = total, unit or self.unit
 
     def line(self, now: float) -> str:
         elapsed = max(now - self.start, 1e-9)
@@ -86,8 +86,9 @@ class BarProgress(_Closing):
         self.skipped += n
         self.bar.set_postfix(skipped=self.skipped)
 
-    def set_total(self, total: int) -> None:
+    def set_total(self, total: int, unit: str | None = None) -> None:
         self.bar.total = total
+        self.bar.unit = unit or self.bar.unit
         self.bar.refresh()
 
     def close(self) -> None:

@@ -90,11 +90,17 @@ def check_pixels(data: bytes, max_pixels: int | None = MAX_PIXELS) -> tuple[int,
     return w, h
 
 
+def key_safe(name: str) -> str:
+    """A name as a sample key: runs of characters other than letters, digits, `_` and `-`
+    replaced by `_` (keys name tar members and parquet rows)."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", name) or "_"
+
+
 def unique_keys(names: dict[str, str]) -> dict[str, str]:
     """path -> key-safe key, distinct for any set of names: the name with unsafe characters
     replaced, and for the second and later paths (in sorted order) that share a key, `-2`, `-3`,
     ... skipping every key already taken (`a b`, `a_b` and `a_b-2` give a_b, a_b-3, a_b-2)."""
-    keys = {path: re.sub(r"[^A-Za-z0-9_-]+", "_", name) or "_" for path, name in names.items()}
+    keys = {path: key_safe(name) for path, name in names.items()}
     taken: set[str] = set(keys.values())
     seen: set[str] = set()
     for path in sorted(keys):

@@ -11,12 +11,14 @@ from pathlib import Path
 import numpy as np
 
 from .. import storage
-from ..datasets.images import MAX_PIXELS, ImageError, decode_rgb, find_images, read_rgb
+from ..datasets.file_list import FILE_LIST, listed
+from ..datasets.image_inputs import image_entries
+from ..datasets.images import MAX_PIXELS, ImageError, decode_rgb, read_rgb
 from ..datasets.manifest import listing_identity
 from ..datasets.readers import shard_paths, shard_records
 from ..datasets.records import IMAGE_EXTS, Sample, SampleError, key_seed
 from .job import JobOptions, JobResult, run_job
-from .shards import ShardPlan, plan_item_shards
+from .shards import ShardPlan, plan_file_list_shards, plan_inputs
 
 PREFIX = "edges"
 METHODS = ("hed", "canny")
@@ -61,7 +63,7 @@ def _inputs(plan: ShardPlan, max_pixels: int | None) -> Iterator[tuple[str, str,
         for where, reason in skipped:
             yield "", where, None, reason
         return
-    for path, key in plan.items:
+    for path, key in plan_inputs(plan):
         try:
             yield key, path, read_rgb(path, max_pixels), None
         except ImageError as e:
@@ -106,34 +108,49 @@ def edge_samples(plan: ShardPlan, spec: EdgeSpec) -> Iterator[Sample | SampleErr
         yield from flush()
 
 
-def plan_edge_shards(inputs: list[str], shard_size: int) -> list[ShardPlan]:
-    """One output shard per input shard when `inputs` is one output folder of ours; else the
-    images found in `inputs`, `shard_size` per shard."""
+def input_shards(inputs: list[str]) -> list[str]:
+    """The shards of `inputs` when it is one output folder of ours (an edge shard is then made
+    per input shard); else none."""
     if len(inputs) == 1 and storage.is_dir(inputs[0]):
         try:
-            shards = shard_paths(inputs[0])
+            return [str(s) for s in shard_paths(inputs[0])]
         except ValueError:
-            shards = []
-        if shards:
-            return [ShardPlan(i, 0, 0, str(s)) for i, s in enumerate(shards)]
-    return plan_item_shards(find_images(inputs), shard_size)
+            return []
+    return []
 
 
 def run_edges(out_dir: str | Path, inputs: list[str], spec: EdgeSpec, *, options: JobOptions = JobOptions(),
-              gpus_per_worker: float = 0.0) -> JobResult:
-    """Edge maps for every input image (500 a shard by default, or a shard per input shard)."""
+              gpus_per_worker: float = 0.0, relist: bool = False) -> JobResult:
+    """Edge maps for every input image (500 a shard by default), or a shard per input shard. The
+    images are listed once into the output's file list (datasets.file_list), which a re-run reads
+    instead of listing again (`relist`: list again; the job is then refused if they changed)."""
     if spec.method not in METHODS:
         raise ValueError(f"unknown edge method {spec.method!r}; expected one of {METHODS}")
     if spec.method == "hed":
         _model(spec.weights, spec.random_weights)  # fail fast on missing or mismatched weights
     shard_size = options.size(500)
-    plans = plan_edge_shards(inputs, shard_size)
-    if not plans:
-        raise FileNotFoundError(f"no images found in {inputs}")
-    listing = (plan.source or "\n".join(f"{path}\t{key}" for path, key in plan.items) for plan in plans)
-    job = {"name": "edges", "format": options.fmt, "inputs": listing_identity(listing),
-           "shard_size": shard_size,
-           **{k: v for k, v in asdict(spec).items() if k not in ("device", "threads", "batch_size")}}
+    settings = {k: v for k, v in asdict(spec).items() if k not in ("device", "threads", "batch_size")}
     resources = {"num_cpus": spec.threads, **({"num_gpus": gpus_per_worker} if gpus_per_worker else {})}
-    return run_job(out_dir, job, plans, partial(edge_samples, spec=spec), prefix=PREFIX, options=options,
-                   resources=resources)
+    produce = partial(edge_samples, spec=spec)
+    shards = input_shards(inputs)
+    if shards:
+        job = {"name": "edges", "format": options.fmt, "inputs": listing_identity(shards), "shard_size": shard_size,
+               **settings}
+        plans = [ShardPlan(i, 0, 0, shard) for i, shard in enumerate(shards)]
+        return run_job(out_dir, job, plans, produce, prefix=PREFIX, options=options, resources=resources)
+    root = storage.normalise(out_dir)
+    request = {"inputs": [storage.absolute(i) for i in inputs]}
+    with listed(lambda: image_entries(inputs), {"": root}, shard_size, request, relist=relist) as lists:
+        if not lists:
+            raise FileNotFoundError(f"no images found in {inputs}")
+        file_list, local = lists[""]
+        if options.on_total is not None:
+            options.on_total(file_list.count, "images")
+        job = {"name": "edges", "format": options.fmt, "inputs": file_list.identity(), "shard_size": shard_size,
+               **settings}
+        location = str(storage.join(root, FILE_LIST))
+        plans = plan_file_list_shards(location, file_list.count, shard_size)
+        result = run_job(root, job, plans, produce, prefix=PREFIX, options=options, resources=resources,
+                         files={FILE_LIST: local} if local else None)
+    result.reused_list = None if local else location
+    return result

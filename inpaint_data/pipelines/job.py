@@ -3,9 +3,9 @@
 
 `run_job` checks and locks the output folder, removes what killed writers left (before and after
 the shards: on an object store a dead client's last request can still land), skips shards whose
-stats exist (a re-run resumes), then writes the rest: in this process when at most one shard is left and no cluster is named, or
-when `workers=0`; else on Ray (see distributor). Both paths call the same `write_shard`, so the
-bytes are the same; the in-process path only saves Ray's start (seconds on a laptop).
+stats exist (a re-run resumes), then writes the rest: in this process when at most one shard is
+left and no cluster is named, or when `workers=0`; else on Ray (see distributor). Both paths call
+the same `write_shard`, so the bytes are the same; the in-process path only saves Ray's start.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ class JobOptions:
     to join (None: $RAY_ADDRESS, else this machine). command: the command line, kept in the
     manifest. on_shard: called with each new shard's stats as it finishes (progress bars).
     on_total: called once planned, by jobs whose total is known only then (video frames from the
-    probe), with the sum of their plans' stop - start.
+    probe, images from the file list), with the sum of their plans' stop - start, and the unit
+    when it is not the command's.
     """
 
     fmt: str = "webdataset"
@@ -47,7 +48,7 @@ class JobOptions:
     ray_address: str | None = None
     command: str | None = None
     on_shard: OnShard | None = field(default=None, compare=False)
-    on_total: Callable[[int], None] | None = field(default=None, compare=False)
+    on_total: Callable[..., None] | None = field(default=None, compare=False)
 
     def size(self, default: int) -> int:
         """The shard size, or the job's `default` when none was asked for."""
@@ -71,6 +72,7 @@ class JobResult:
     hole_ratio_mean: float | None = None
     hole_ratio_sd: float | None = None
     parts: dict[str, JobResult] = field(default_factory=dict)
+    reused_list: str | None = None  # the file list of an earlier run, read instead of listing again
 
     def totals(self) -> dict[str, Any]:
         return {
@@ -165,6 +167,7 @@ def run_job(
     prefix: str,
     options: JobOptions,
     resources: dict[str, float] | None = None,
+    files: dict[str, Path] | None = None,
 ) -> JobResult:
     """Write every shard of `plans` under `out_dir` in `options.fmt`, skipping finished ones.
 
@@ -173,7 +176,8 @@ def run_job(
     may be lazy (walked once, never held). Before anything is written the folder is checked to be
     new, empty or this job's, and a named Ray address to answer; then the folder is locked for
     this process and claimed.
-    `resources` are the Ray resources of each shard task (default one CPU).
+    `resources` are the Ray resources of each shard task (default one CPU). `files` (name ->
+    local file) are put into the folder once it is claimed, before any shard: the job's file list.
     """
     started = time.perf_counter()
     out_dir = storage.normalise(out_dir)
@@ -182,6 +186,8 @@ def run_job(
     with output_lock(out_dir):
         claim_output(out_dir, job, options.command)
         remove_temps(out_dir)
+        for name, local in (files or {}).items():
+            storage.put_file(local, storage.join(out_dir, name))
         totals = Totals()
         todo = _unfinished(out_dir, prefix, plans, totals)
         head = list(itertools.islice(todo, 2))

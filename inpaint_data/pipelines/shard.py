@@ -14,14 +14,16 @@ import numpy as np
 
 from .. import storage
 from ..datasets.codec import decode_gray, encode_image
-from ..datasets.ecosystem import ContainerReader, img2dataset_images, is_img2dataset_folder
+from ..datasets.ecosystem import ContainerReader
+from ..datasets.file_list import FILE_LIST, listed
 from ..datasets.geometry import crop, crop_box, resize_short_side
-from ..datasets.images import MAX_PIXELS, ImageError, decode_rgb, find_images
-from ..datasets.manifest import ManifestMismatch, listing_identity
+from ..datasets.image_inputs import image_entries
+from ..datasets.images import MAX_PIXELS, ImageError, decode_rgb
+from ..datasets.manifest import ManifestMismatch
 from ..datasets.readers import detect_format, shard_paths, shard_records
 from ..datasets.records import EDGE_EXT, Sample, SampleError, key_seed
 from .job import JobOptions, JobResult, combine, run_job
-from .shards import ShardPlan, plan_item_shards
+from .shards import ShardPlan, plan_file_list_shards, plan_inputs
 
 PREFIX = "images"
 CROPS = ("center", "random", "none")
@@ -37,26 +39,6 @@ class ShardSpec:
     max_pixels: int | None = MAX_PIXELS  # larger images are refused from their header
 
 
-def expand_inputs(inputs: list[str]) -> list[str]:
-    """Text files (.txt, .lst) name one image per line; everything else is passed through."""
-    out: list[str] = []
-    for item in inputs:
-        if item.lower().endswith((".txt", ".lst")) and storage.is_file(item):
-            out.extend(line.strip() for line in storage.read_bytes(item).decode().splitlines() if line.strip())
-        else:
-            out.append(item)
-    return out
-
-
-def list_inputs(inputs: list[str]) -> list[tuple[str, str]]:
-    """(address, key) of every image: img2dataset output folders through their shards, the rest
-    through find_images (files, folders, globs)."""
-    ecosystem = [item for item in inputs if is_img2dataset_folder(item)]
-    plain = [item for item in inputs if item not in ecosystem]
-    found = [pair for folder in ecosystem for pair in img2dataset_images(folder)]
-    return sorted(found + (find_images(plain) if plain else []), key=lambda t: t[0])
-
-
 def in_validation(key: str, fraction: float, seed: int) -> bool:
     """Deterministic split: a key's hash with the seed decides, whatever the order or workers."""
     if fraction <= 0:
@@ -65,21 +47,42 @@ def in_validation(key: str, fraction: float, seed: int) -> bool:
     return int.from_bytes(digest[:8], "little") / 2**64 < fraction
 
 
-def edge_index(edges_dir: str) -> dict[str, str]:
-    """key -> edge shard path of an edges output folder (keys only are read)."""
-    index = {}
-    for shard in shard_paths(edges_dir, detect_format(edges_dir)):
-        for key, members in shard_records(shard):
-            if EDGE_EXT in members:
-                index[key] = str(shard)
-    return index
+class EdgeIndex:
+    """Which edge shard holds each key of an edges output folder, in 20 bytes a key (a 16-byte
+    key hash and a shard number, sorted numpy arrays), so that joining 10 million images with
+    their edge maps does not hold 10 million strings on the driver. Only keys are read."""
+
+    def __init__(self, edges_dir: str):
+        self.shards = [str(s) for s in shard_paths(edges_dir, detect_format(edges_dir))]
+        hashes: list[bytes] = []
+        numbers: list[int] = []
+        for number, shard in enumerate(self.shards):
+            for key, members in shard_records(shard):
+                if EDGE_EXT in members:
+                    hashes.append(_key_digest(key))
+                    numbers.append(number)
+        keys = np.frombuffer(b"".join(hashes), "S16")
+        order = np.argsort(keys, kind="stable")
+        self.keys, self.numbers = keys[order], np.asarray(numbers, np.int32)[order]
+
+    def shards_of(self, keys: list[str]) -> list[str]:
+        """The edge shard of each key ("" for a key without an edge map)."""
+        wanted = np.frombuffer(b"".join(map(_key_digest, keys)), "S16")
+        at = np.minimum(np.searchsorted(self.keys, wanted), max(len(self.keys) - 1, 0))
+        found = (self.keys[at] == wanted) if len(self.keys) else np.zeros(len(keys), bool)
+        return [self.shards[self.numbers[i]] if hit else "" for i, hit in zip(at.tolist(), found.tolist())]
 
 
-def _edges_for(items) -> dict[str, bytes]:
+def _key_digest(key: str) -> bytes:
+    return hashlib.blake2b(key.encode(), digest_size=16).digest()
+
+
+def _edges_for(inputs: list[tuple]) -> dict[str, bytes]:
+    """key -> edge map bytes of the inputs (path, key[, edge shard]) that have one."""
     wanted: dict[str, set[str]] = {}
-    for _, key, edge_shard in items:
-        if edge_shard:
-            wanted.setdefault(edge_shard, set()).add(key)
+    for _, key, *extra in inputs:
+        if extra and extra[0]:
+            wanted.setdefault(extra[0], set()).add(key)
     found = {}
     for shard, keys in wanted.items():
         for key, members in shard_records(shard):
@@ -90,9 +93,10 @@ def _edges_for(items) -> dict[str, bytes]:
 
 def image_samples(plan: ShardPlan, spec: ShardSpec) -> Iterator[Sample | SampleError]:
     """Resized, cropped, re-encoded images (kept as they are when nothing changes) with edges."""
-    edges = _edges_for(plan.items)
+    inputs = plan_inputs(plan)
+    edges = _edges_for(inputs)
     reader = ContainerReader()
-    for path, key, _ in plan.items:
+    for path, key, *_ in inputs:
         try:
             data = reader.read(path)
             image = decode_rgb(data, spec.max_pixels)
@@ -127,33 +131,42 @@ def image_samples(plan: ShardPlan, spec: ShardSpec) -> Iterator[Sample | SampleE
 
 
 def run_shard_images(out_dir: str | Path, inputs: list[str], spec: ShardSpec, *, edges_dir: str | None = None,
-                     val_fraction: float = 0.0, options: JobOptions = JobOptions()) -> JobResult:
+                     val_fraction: float = 0.0, options: JobOptions = JobOptions(), relist: bool = False) -> JobResult:
     """Shard the images into `out_dir` (1000 a shard by default), or into `out_dir`/train and /val
-    with a validation fraction (the result's `parts`)."""
+    with a validation fraction (the result's `parts`). The inputs are listed once into a file
+    list per part (datasets.file_list), which a re-run reads instead of listing again (`relist`:
+    list again; the job is then refused if they changed)."""
     if spec.crop not in CROPS:
         raise ValueError(f"unknown crop {spec.crop!r}; expected one of {CROPS}")
-    images = list_inputs(expand_inputs(inputs))
-    if not images:
-        raise FileNotFoundError(f"no images found in {inputs}")
-    edges = edge_index(edges_dir) if edges_dir else {}
-    splits: dict[str, list] = {"train": [], "val": []}
-    for path, key in images:
-        split = "val" if in_validation(key, val_fraction, spec.seed) else "train"
-        splits[split].append((path, key, edges.get(key, "")))
     root = storage.normalise(out_dir)
     if val_fraction > 0 and any(name not in ("train", "val") for name in storage.list_names(root)):
         raise ManifestMismatch(f"{root} is not empty and is not an inpaint-data shard folder; "
                                "choose a new or empty --out")
+    parts = ("train", "val") if val_fraction > 0 else ("",)
+    targets = {part: storage.join(root, part) if part else root for part in parts}
     shard_size = options.size(1000)
+    request = {"inputs": [storage.absolute(i) for i in inputs], "val_fraction": val_fraction, "seed": spec.seed}
+
+    def part_of(key: str) -> str:
+        return ("val" if in_validation(key, val_fraction, spec.seed) else "train") if val_fraction > 0 else ""
+
+    edges = EdgeIndex(edges_dir) if edges_dir else None
     results = {}
-    for name, items in splits.items():
-        if not items or (name == "val" and val_fraction <= 0):
-            continue
-        target = storage.join(root, name) if val_fraction > 0 else root
-        job = {"name": "shard-images", "format": options.fmt, "split": name,
-               "inputs": listing_identity(sorted(f"{p}\t{k}" for p, k, _ in items)),
-               "edges": storage.absolute(edges_dir) if edges_dir else None, "shard_size": shard_size,
-               "val_fraction": val_fraction, **asdict(spec)}
-        results[name] = run_job(target, job, plan_item_shards(items, shard_size), partial(image_samples, spec=spec),
-                                prefix=PREFIX, options=options)
+    with listed(lambda: image_entries(inputs), targets, shard_size, request, part_of, relist) as lists:
+        if not lists:
+            raise FileNotFoundError(f"no images found in {inputs}")
+        if options.on_total is not None:
+            options.on_total(sum(file_list.count for file_list, _ in lists.values()), "images")
+        for part, (file_list, local) in lists.items():
+            target = targets[part]
+            location = storage.join(target, FILE_LIST)
+            job = {"name": "shard-images", "format": options.fmt, "split": part or "train",
+                   "inputs": file_list.identity(), "edges": storage.absolute(edges_dir) if edges_dir else None,
+                   "shard_size": shard_size, "val_fraction": val_fraction, **asdict(spec)}
+            edge_shards = (lambda plan: edges.shards_of([key for _, key in plan_inputs(plan)])) if edges else None
+            plans = plan_file_list_shards(str(location), file_list.count, shard_size, edge_shards)
+            result = run_job(target, job, plans, partial(image_samples, spec=spec), prefix=PREFIX, options=options,
+                             files={FILE_LIST: local} if local else None)
+            result.reused_list = None if local else str(location)
+            results[part or "train"] = result
     return results["train"] if val_fraction <= 0 else combine(root, results)

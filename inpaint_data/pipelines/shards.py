@@ -11,7 +11,7 @@ import socket
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +23,15 @@ from ..maskgen.ratios import bin_histogram
 @dataclass(frozen=True)
 class ShardPlan:
     """Shard `index` covers items start..stop-1 of `source`: sample numbers of a synthetic job,
-    frame numbers of one video (`source` its path), or the inputs listed in `items`."""
+    frame numbers of one video (`source` its path), rows of a file list (`file_list` its
+    location, see datasets.file_list), or the inputs listed in `items`."""
 
     index: int
     start: int
     stop: int
     source: str = ""
     items: tuple = ()
+    file_list: str = ""
 
 
 Produce = Callable[[ShardPlan], Iterable[Sample | SampleError | Skipped]]
@@ -43,12 +45,24 @@ def plan_shards(count: int, shard_size: int) -> Iterator[ShardPlan]:
     return (ShardPlan(i, start, min(start + shard_size, count)) for i, start in enumerate(range(0, count, shard_size)))
 
 
-def plan_item_shards(items: list, shard_size: int) -> list[ShardPlan]:
-    """Split a list of inputs (paths, or tuples about them) into shards of `shard_size`."""
-    return [
-        ShardPlan(i, start, min(start + shard_size, len(items)), items=tuple(items[start : start + shard_size]))
-        for i, start in enumerate(range(0, len(items), shard_size))
-    ]
+def plan_file_list_shards(location: str, count: int, shard_size: int, items=None) -> Iterator[ShardPlan]:
+    """Shards of `shard_size` rows of a file list of `count` rows, lazily (the driver never holds
+    the inputs; each task reads its rows). `items(plan)`, if given, gives a value per row, which
+    plan_inputs appends to the row."""
+    for index, start in enumerate(range(0, count, shard_size)):
+        plan = ShardPlan(index, start, min(start + shard_size, count), file_list=str(location))
+        yield replace(plan, items=tuple(items(plan))) if items else plan
+
+
+def plan_inputs(plan: ShardPlan) -> list:
+    """The inputs of an item shard: its file list's rows (path, key[, its value in `items`]), or
+    its `items`."""
+    if plan.file_list:
+        from ..datasets.file_list import read_rows
+
+        rows = read_rows(plan.file_list, plan.start, plan.stop)
+        return [(*row, value) for row, value in zip(rows, plan.items)] if plan.items else rows
+    return list(plan.items)
 
 
 def write_shard(

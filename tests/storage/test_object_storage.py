@@ -52,7 +52,8 @@ def _same_shards(got: dict[str, bytes], want: dict[str, bytes]) -> None:
     """The shards of two outputs are the same names and bytes; a failure names what differs
     (a full diff of megabytes of tar bytes would hide it)."""
     got, want = _data(got), _data(want)
-    assert sorted(got) == sorted(want), f"extra: {sorted(got.keys() - want.keys())}, missing: {sorted(want.keys() - got.keys())}"
+    extra, missing = sorted(got.keys() - want.keys()), sorted(want.keys() - got.keys())
+    assert not extra and not missing, f"extra: {extra}, missing: {missing}"
     differ = [(k, len(got[k]), len(want[k])) for k in sorted(want) if got[k] != want[k]]
     assert not differ, f"(name, size, expected size) that differ: {differ}"
 

@@ -1,0 +1,253 @@
+"""A job's inputs as a Parquet file list: every input file, in a fixed order, with a unique key,
+streamed to disk so that listing 10 million images keeps the driver's memory flat.
+
+A list holds two string columns, `path` (a local path or URL) and `key`, in row groups of one
+output shard each, so a shard task reads its own rows (`read_rows`) and the driver holds no
+Python object per input. It is built in two streaming passes over a scratch file: the first
+writes the rows and keeps a 16-byte hash of each path and an 8-byte hash of each key (24 bytes an
+input); the second drops repeated paths (the first one stays), makes the keys unique and writes
+the final lists, one per part of the output (shard's train and val). Key collisions are resolved
+as `images.unique_keys` does, in list order: the first keeps its key, later ones get `-2`, `-3`,
+... skipping any key already taken. A key hash collision between two different keys (odds of
+1 in 10**6 at 10 million keys) only renames a key that needed none: keys stay unique either way.
+
+A job keeps its list in its output folder (`_files.parquet`; readers skip names starting with
+`_`) with what was listed (the request) in the file's metadata, and a re-run with the same
+request reads it instead of listing again: a resumed job's inputs cannot drift under it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .. import storage
+
+FILE_LIST = "_files.parquet"
+META_KEY = b"inpaint-data"
+SCHEMA = pa.schema([("path", pa.string()), ("key", pa.string())])
+BATCH = 16384  # rows handled at once in either pass
+
+
+@dataclass(frozen=True)
+class FileList:
+    """A written list: where it is, how many rows, and the sha1 of its `path<TAB>key` lines (with
+    the count, the job's identity of its inputs: see datasets.manifest.listing_identity)."""
+
+    location: str | Path
+    count: int
+    sha1: str
+    rows_per_group: int
+    request: dict
+
+    def identity(self) -> dict:
+        return {"count": self.count, "sha1": self.sha1}
+
+
+def _path_hash(path: str) -> bytes:
+    return hashlib.blake2b(path.encode(), digest_size=16).digest()
+
+
+def _key_hash(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little")
+
+
+def _later_repeats(hashes: np.ndarray) -> np.ndarray:
+    """Sorted row numbers whose hash an earlier row has."""
+    order = np.argsort(hashes, kind="stable")
+    ranked = hashes[order]
+    repeat = np.zeros(len(hashes), bool)
+    repeat[1:] = ranked[1:] == ranked[:-1]
+    return np.sort(order[repeat])
+
+
+def _scratch_rows(entries: Iterable[tuple[str, str]], scratch: Path) -> tuple[np.ndarray, np.ndarray, int]:
+    """Pass 1: write (path, key) rows to `scratch`; the hashes of every path and key."""
+    path_hashes: list[np.ndarray] = []
+    key_hashes: list[np.ndarray] = []
+    count = 0
+    with pq.ParquetWriter(scratch, SCHEMA) as writer:
+        batch: list[tuple[str, str]] = []
+
+        def flush() -> None:
+            paths, keys = [p for p, _ in batch], [k for _, k in batch]
+            path_hashes.append(np.frombuffer(b"".join(map(_path_hash, paths)), "S16"))
+            key_hashes.append(np.fromiter(map(_key_hash, keys), np.uint64, len(keys)))
+            writer.write_table(pa.table([paths, keys], schema=SCHEMA))
+            batch.clear()
+
+        for entry in entries:
+            batch.append(entry)
+            count += 1
+            if len(batch) == BATCH:
+                flush()
+        if batch:
+            flush()
+    empty = np.zeros(0, "S16"), np.zeros(0, np.uint64)
+    return (np.concatenate(path_hashes) if path_hashes else empty[0],
+            np.concatenate(key_hashes) if key_hashes else empty[1], count)
+
+
+def _scratch_batches(scratch: Path) -> Iterator[tuple[int, list[str], list[str]]]:
+    """(first row number, paths, keys) of the scratch file, a batch at a time."""
+    row = 0
+    for batch in pq.ParquetFile(scratch).iter_batches(BATCH):
+        paths, keys = batch.column(0).to_pylist(), batch.column(1).to_pylist()
+        yield row, paths, keys
+        row += len(paths)
+
+
+def _renames(scratch: Path, key_hashes: np.ndarray, dropped: np.ndarray) -> dict[int, str]:
+    """row -> new key for the rows whose key an earlier kept row has."""
+    kept = np.ones(len(key_hashes), bool)
+    kept[dropped] = False
+    kept_rows = np.flatnonzero(kept)
+    repeats = kept_rows[_later_repeats(key_hashes[kept_rows])]
+    if not len(repeats):
+        return {}
+    taken = np.sort(key_hashes[kept_rows])
+    renames: dict[int, str] = {}
+    assigned: set[str] = set()
+    for first, _, keys in _scratch_batches(scratch):
+        lo, hi = np.searchsorted(repeats, [first, first + len(keys)])
+        for row in repeats[lo:hi].tolist():
+            key, n = keys[row - first], 2
+            while True:
+                candidate = f"{key}-{n}"
+                h = np.uint64(_key_hash(candidate))
+                at = np.searchsorted(taken, h)
+                if candidate not in assigned and not (at < len(taken) and taken[at] == h):
+                    break
+                n += 1
+            renames[row] = candidate
+            assigned.add(candidate)
+    return renames
+
+
+class _PartWriter:
+    """Rows of one part into row groups of exactly `rows_per_group` (the last may be short)."""
+
+    def __init__(self, path: Path, rows_per_group: int, request: dict):
+        self.path, self.rows_per_group, self.request = path, rows_per_group, request
+        self.writer: pq.ParquetWriter | None = None
+        self.paths: list[str] = []
+        self.keys: list[str] = []
+        self.count = 0
+        self.digest = hashlib.sha1()
+
+    def add(self, path: str, key: str) -> None:
+        self.paths.append(path)
+        self.keys.append(key)
+        self.digest.update(f"{path}\t{key}\n".encode())
+        self.count += 1
+        if len(self.paths) == self.rows_per_group:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.paths:
+            return
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.path, SCHEMA)
+        self.writer.write_table(pa.table([self.paths, self.keys], schema=SCHEMA), row_group_size=self.rows_per_group)
+        self.paths, self.keys = [], []
+
+    def close(self) -> FileList:
+        self.flush()
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.path, SCHEMA)
+        result = FileList(self.path, self.count, self.digest.hexdigest(), self.rows_per_group, self.request)
+        meta = {k: v for k, v in result.__dict__.items() if k != "location"}
+        self.writer.add_key_value_metadata({META_KEY: json.dumps(meta, sort_keys=True).encode()})
+        self.writer.close()
+        return result
+
+
+def write_file_lists(entries: Iterable[tuple[str, str]], folder: Path, rows_per_group: int, request: dict,
+                     part_of: Callable[[str], str] | None = None) -> dict[str, FileList]:
+    """Write the lists of `entries` ((path, key-safe name) pairs, streamed) into local `folder`,
+    one per part (`part_of(key)`; one part, "", without it): part -> FileList. `request` says
+    what was listed; it is kept in the file for `reusable`."""
+    scratch = folder / "_scratch.parquet"
+    path_hashes, key_hashes, _ = _scratch_rows(entries, scratch)
+    dropped = _later_repeats(path_hashes)
+    del path_hashes
+    renames = _renames(scratch, key_hashes, dropped)
+    del key_hashes
+    parts: dict[str, _PartWriter] = {}
+    skip = iter(dropped.tolist())
+    next_skip = next(skip, -1)
+    for first, paths, keys in _scratch_batches(scratch):
+        for i, (path, key) in enumerate(zip(paths, keys)):
+            row = first + i
+            if row == next_skip:
+                next_skip = next(skip, -1)
+                continue
+            key = renames.get(row, key)
+            part = part_of(key) if part_of else ""
+            if part not in parts:
+                parts[part] = _PartWriter(folder / f"{part or 'all'}{FILE_LIST}", rows_per_group,
+                                          {**request, "part": part})
+            parts[part].add(path, key)
+    scratch.unlink()
+    return {part: writer.close() for part, writer in sorted(parts.items())}
+
+
+@contextlib.contextmanager
+def listed(entries: Callable[[], Iterable[tuple[str, str]]], targets: dict[str, storage.Location],
+           rows_per_group: int, request: dict, part_of: Callable[[str], str] | None = None,
+           relist: bool = False) -> Iterator[dict[str, tuple[FileList, Path | None]]]:
+    """part -> (its list, the local file to put into its output folder, or None) for an output
+    of one or more parts (`targets`, part -> folder). The lists already in the folders are read
+    when they were made for the same `request` and group size (unless `relist`); else `entries()`
+    is listed again into a scratch folder, removed on exit. A part with no inputs is left out."""
+    found = {part: read_file_list(storage.join(folder, FILE_LIST)) for part, folder in targets.items()}
+    if not relist and all(f is not None and (f.request, f.rows_per_group) == ({**request, "part": part}, rows_per_group)
+                          for part, f in found.items()):
+        yield {part: (f, None) for part, f in found.items() if f.count}
+        return
+    folder = Path(tempfile.mkdtemp(prefix="inpaint-data-list-"))
+    try:
+        lists = write_file_lists(entries(), folder, rows_per_group, request, part_of)
+        yield {part: (f, Path(f.location)) for part, f in lists.items() if part in targets}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def read_file_list(location: storage.Location) -> FileList | None:
+    """The list at `location` (a path or URL) from its metadata, or None when there is none or it
+    is not one of ours."""
+    if not storage.is_file(location):
+        return None
+    try:
+        with storage.open_input(location) as f:
+            meta = pq.ParquetFile(f).metadata.metadata or {}
+        return FileList(location, **json.loads(meta[META_KEY]))
+    except (KeyError, ValueError, TypeError, OSError, pa.ArrowException):
+        return None
+
+
+def read_rows(location: storage.Location, start: int, stop: int) -> list[tuple[str, str]]:
+    """(path, key) of rows start..stop-1 of a list, reading only the row groups that hold them."""
+    with storage.open_input(location) as f:
+        parquet = pq.ParquetFile(f)
+        groups, first, row = [], None, 0
+        for i in range(parquet.num_row_groups):
+            n = parquet.metadata.row_group(i).num_rows
+            if row < stop and row + n > start:
+                groups.append(i)
+                first = row if first is None else first
+            row += n
+        if not groups:
+            return []
+        table = parquet.read_row_groups(groups).slice(start - first, stop - start)
+    return list(zip(table.column("path").to_pylist(), table.column("key").to_pylist()))

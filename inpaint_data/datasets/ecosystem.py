@@ -1,6 +1,6 @@
 """Inputs written by the tools users already run: img2dataset output folders (webdataset tars
 `00000.tar` with `000000000.jpg` members, or parquet files `00000.parquet` with a `jpg` column),
-read as image sources for `shard` without unpacking them, and video2dataset tars (`00000.tar` with
+read as image sources for `shard` and `edges` without unpacking them, and video2dataset tars (`00000.tar` with
 `000000000.mp4` members) for `masks --from-video`, each video copied to a temporary file only
 while it is decoded (decord and OpenCV need a file).
 
@@ -15,6 +15,7 @@ import os
 import re
 import tarfile
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -29,46 +30,47 @@ IMAGE_MEMBER_EXTS = (".jpg", ".jpeg", ".png", ".webp")
 SEPARATOR = "::"
 
 
-def is_img2dataset_folder(path: str | Path) -> bool:
-    """A local folder of img2dataset / video2dataset shards (remote ones are not read yet)."""
-    if storage.is_remote(path):
-        return False
-    p = Path(path)
-    return p.is_dir() and any(IMG2DATASET_SHARD.match(f.name) for f in p.iterdir())
+def is_img2dataset_folder(path: storage.Location) -> bool:
+    """A folder or prefix (local or a URL) of img2dataset / video2dataset shards."""
+    return storage.is_dir(path) and any(IMG2DATASET_SHARD.match(n) for n in storage.list_names(path))
 
 
-def _shard_tars(folder: str | Path) -> list[Path]:
-    return sorted(f for f in Path(folder).iterdir() if IMG2DATASET_SHARD.match(f.name) and f.suffix == ".tar")
+def _shards(folder: storage.Location, suffix: str) -> list[str]:
+    """The img2dataset shards of a folder with this suffix, sorted: absolute paths or URLs."""
+    return [storage.absolute(storage.join(folder, n)) for n in storage.list_names(folder)
+            if IMG2DATASET_SHARD.match(n) and n.endswith(suffix)]
 
 
-def archive_members(folder: str | Path, extensions) -> list[str]:
+def archive_members(folder: storage.Location, extensions) -> Iterator[str]:
     """`TAR::member` addresses of the members with these extensions in the img2dataset /
-    video2dataset shard tars (`00000.tar`, ...) of a folder, in shard and member order."""
-    found = []
-    for shard in _shard_tars(folder):
-        with tarfile.open(shard) as tar:
-            found += [f"{shard.resolve()}{SEPARATOR}{info.name}" for info in tar
-                      if info.isfile() and Path(info.name).suffix.lower() in extensions]
-    return found
+    video2dataset shard tars (`00000.tar`, ...) of a folder, in shard and member order, streamed
+    (tar headers only are parsed; a remote tar is read through in blocks)."""
+    for shard in _shards(folder, ".tar"):
+        with storage.open_input(shard) as f, tarfile.open(fileobj=f) as tar:
+            for info in tar:
+                if info.isfile() and Path(info.name).suffix.lower() in extensions:
+                    yield f"{shard}{SEPARATOR}{info.name}"
 
 
-def img2dataset_images(folder: str | Path) -> list[tuple[str, str]]:
-    """(address, key) of every image of an img2dataset output folder, in shard order; keys are
-    img2dataset's own (shard number and index, unique across shards). With tars present the
-    parquet files beside them are its metadata (url, status, ...) and are not read."""
-    if _shard_tars(folder):
-        return [(address, Path(address.split(SEPARATOR, 1)[1]).stem)
-                for address in archive_members(folder, IMAGE_MEMBER_EXTS)]
-    found = []
-    for shard in sorted(f for f in Path(folder).iterdir() if IMG2DATASET_SHARD.match(f.name)):
-        columns = pq.read_schema(shard).names
-        if "jpg" not in columns:
-            hint = " (it holds URLs: download them with img2dataset first)" if "url" in columns else ""
-            raise InputError(f"{shard} has no `jpg` column of image bytes{hint}")
-        keys = pq.read_table(shard, columns=["key"]).column("key").to_pylist() if "key" in columns else None
-        for row in range(pq.read_metadata(shard).num_rows):
-            found.append((f"{shard.resolve()}{SEPARATOR}{row}", keys[row] if keys else f"{shard.stem}{row:04d}"))
-    return found
+def img2dataset_images(folder: storage.Location) -> Iterator[tuple[str, str]]:
+    """(address, key) of every image of an img2dataset output folder, in shard order, streamed;
+    keys are img2dataset's own (shard number and index, unique across shards). With tars present
+    the parquet files beside them are its metadata (url, status, ...) and are not read."""
+    if _shards(folder, ".tar"):
+        for address in archive_members(folder, IMAGE_MEMBER_EXTS):
+            yield address, Path(address.split(SEPARATOR, 1)[1]).stem
+        return
+    for shard in _shards(folder, ".parquet"):
+        with storage.open_input(shard) as f:
+            parquet = pq.ParquetFile(f)
+            columns = parquet.schema_arrow.names
+            if "jpg" not in columns:
+                hint = " (it holds URLs: download them with img2dataset first)" if "url" in columns else ""
+                raise InputError(f"{shard} has no `jpg` column of image bytes{hint}")
+            keys = parquet.read(columns=["key"]).column("key").to_pylist() if "key" in columns else None
+            stem = storage.name_of(shard).rsplit(".", 1)[0]
+            for row in range(parquet.metadata.num_rows):
+                yield f"{shard}{SEPARATOR}{row}", keys[row] if keys else f"{stem}{row:04d}"
 
 
 class ContainerReader:
@@ -94,7 +96,8 @@ class ContainerReader:
     @staticmethod
     def _load(container: str) -> dict[str, bytes]:
         if container.endswith(".parquet"):
-            images = pq.read_table(container, columns=["jpg"]).column("jpg").to_pylist()
+            with storage.open_input(container) as f:
+                images = pq.read_table(f, columns=["jpg"]).column("jpg").to_pylist()
             return {str(i): data for i, data in enumerate(images) if data is not None}
         return {f"{key}.{ext}": data for key, members in shard_records(container) for ext, data in members.items()
                 if f".{ext.lower()}" in IMAGE_MEMBER_EXTS}
@@ -125,7 +128,7 @@ def local_file(address: str) -> str:
         path = str(storage.local_copy(address, suffix=Path(storage.name_of(address)).suffix))
     else:
         container, member = address.split(SEPARATOR, 1)
-        with tarfile.open(container) as tar:
+        with storage.open_input(container) as f, tarfile.open(fileobj=f) as tar:
             data = tar.extractfile(member).read()
         fd, path = tempfile.mkstemp(prefix="inpaint-data-", suffix=Path(member).suffix)
         with os.fdopen(fd, "wb") as f:

@@ -42,7 +42,7 @@ def find_videos(inputs: list[str]) -> list[str]:
     `TAR::member` addresses."""
     found: set[str] = set()
     for item in inputs:
-        if not storage.is_remote(item) and Path(item).is_dir() and is_img2dataset_folder(item):
+        if is_img2dataset_folder(item):
             found.update(archive_members(item, VIDEO_EXTS))
         else:
             found.update(storage.find_files(item, VIDEO_EXTS, "video"))

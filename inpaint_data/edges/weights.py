@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .. import storage
 from ..errors import InputError, first_line
 from ..models.files import load_pt, save_pt
 from .hed import HED, VGG_BLOCKS
@@ -82,7 +83,16 @@ def _sniklaus_state_dict(raw: dict[str, torch.Tensor]) -> dict[str, torch.Tensor
 
 
 def state_dict_from_file(path: str | Path) -> dict[str, torch.Tensor]:
-    """Our state_dict from any of the three supported files (format detected from the content)."""
+    """Our state_dict from any of the three supported files (format detected from the content);
+    `path` may be a URL (see storage), read through a temporary local copy."""
+    if storage.is_remote(path):
+        if not storage.is_file(path):
+            raise WeightsError(f"HED weights not found at {path}; {HOW_TO_GET}")
+        local = storage.local_copy(path, suffix=Path(storage.name_of(path)).suffix)
+        try:
+            return state_dict_from_file(local)
+        finally:
+            local.unlink(missing_ok=True)
     path = Path(path)
     if not path.exists():
         raise WeightsError(f"HED weights not found at {path}; {HOW_TO_GET}")
@@ -111,8 +121,8 @@ def load_hed(path: str | Path | None = None, random_weights: bool = False) -> HE
     model = HED()
     if random_weights:
         return model.eval()
-    path = Path(path) if path else cache_dir() / CACHE_NAME
-    if not path.exists() and path == cache_dir() / CACHE_NAME:
+    path = path if path and storage.is_remote(path) else Path(path) if path else cache_dir() / CACHE_NAME
+    if path == cache_dir() / CACHE_NAME and not path.exists():
         raise WeightsError(f"the pretrained HED weights are not cached yet at {path}; {HOW_TO_GET}")
     state = state_dict_from_file(path)
     expected = model.state_dict()

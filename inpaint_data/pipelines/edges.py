@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 
 from .. import storage
+from ..datasets.ecosystem import ContainerReader
 from ..datasets.file_list import FILE_LIST, listed
 from ..datasets.image_inputs import image_entries
-from ..datasets.images import MAX_PIXELS, ImageError, decode_rgb, read_rgb
+from ..datasets.images import MAX_PIXELS, ImageError, decode_rgb
 from ..datasets.manifest import listing_identity
 from ..datasets.readers import shard_paths, shard_records
 from ..datasets.records import IMAGE_EXTS, Sample, SampleError, key_seed
@@ -63,11 +64,14 @@ def _inputs(plan: ShardPlan, max_pixels: int | None) -> Iterator[tuple[str, str,
         for where, reason in skipped:
             yield "", where, None, reason
         return
+    reader = ContainerReader()  # img2dataset members too, each container read once
     for path, key in plan_inputs(plan):
         try:
-            yield key, path, read_rgb(path, max_pixels), None
+            yield key, path, decode_rgb(reader.read(path), max_pixels), None
         except ImageError as e:
             yield key, path, None, str(e)
+        except OSError as e:
+            yield key, path, None, f"cannot read: {e.strerror or e}"
 
 
 def edge_samples(plan: ShardPlan, spec: EdgeSpec) -> Iterator[Sample | SampleError]:

@@ -27,11 +27,9 @@ def add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
-@pytest.fixture
-def img2dataset_folder(tmp_path):
+def make_img2dataset_folder(root):
     """What `img2dataset --output_format webdataset` writes: 00000.tar, 00001.tar with
     key.jpg/.txt/.json members, 00000.parquet metadata (no image bytes) and _stats.json files."""
-    root = tmp_path / "i2d"
     root.mkdir()
     for shard in range(2):
         with tarfile.open(root / f"{shard:05d}.tar", "w") as tar:
@@ -44,6 +42,11 @@ def img2dataset_folder(tmp_path):
         pq.write_table(pa.table({"key": [f"{shard:05d}{i:04d}" for i in range(3)], "url": ["u"] * 3,
                                  "status": ["success"] * 3}), root / f"{shard:05d}.parquet")
     return root
+
+
+@pytest.fixture
+def img2dataset_folder(tmp_path):
+    return make_img2dataset_folder(tmp_path / "i2d")
 
 
 def test_shard_reads_img2dataset_tars_without_unpacking(img2dataset_folder, tmp_path):
@@ -100,3 +103,14 @@ def test_video2dataset_tars_feed_masks_from_video(tmp_path):
     assert all(np.array_equal(a, b) for a, b in zip(masks_a, masks_b))
     copies = list(_local_copy.values())
     assert len(copies) <= 1  # one member copied at a time
+
+
+def test_edges_read_img2dataset_tars_too(img2dataset_folder, tmp_path):
+    from inpaint_data.pipelines.edges import EdgeSpec, run_edges
+
+    result = run_edges(tmp_path / "edges", [str(img2dataset_folder)], EdgeSpec(method="canny"),
+                       options=JobOptions(workers=0))
+    assert result.count == 6 and not result.errors
+    edges = {s.key: s for s in read_samples(tmp_path / "edges")}
+    assert sorted(edges) == ["000000000", "000000001", "000000002", "000010000", "000010001", "000010002"]
+    assert edges["000010001"].edge.shape == (64, 96)

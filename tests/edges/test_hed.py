@@ -61,6 +61,21 @@ def test_missing_and_mismatched_weights_say_how_to_get_them(tmp_path):
         load_hed(tmp_path / "junk.pt")
 
 
+def test_weights_at_a_url_load_as_a_local_file_does(tmp_path):
+    import fsspec
+
+    from inpaint_data.models.files import save_pt
+
+    torch.manual_seed(3)
+    state = HED().state_dict()
+    save_pt(state, tmp_path / "hed.pt")
+    fsspec.filesystem("memory").put_file(str(tmp_path / "hed.pt"), "/weights/hed.pt")
+    loaded = load_hed("memory://weights/hed.pt").state_dict()
+    assert all(torch.equal(loaded[k], state[k]) for k in state)
+    with pytest.raises(WeightsError, match="not found at memory://weights/none.pt"):
+        load_hed("memory://weights/none.pt")
+
+
 def test_pytorch_hed_and_own_state_dict_layouts_load(pretrained, tmp_path):
     state = pretrained.state_dict()
     names = ["One", "Two", "Three", "Four", "Five"]

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -237,3 +238,30 @@ def test_masks_stats_and_preview_read_and_write_the_bucket(s3_bucket, tmp_path):
     objects = _keys(s3_bucket)
     for name in ("m/_contact_sheet.png", "m/_histogram.png", "preview.png"):
         assert objects[name][:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_img2dataset_and_video2dataset_folders_in_the_bucket(s3_bucket, tmp_path):
+    from inpaint_data.datasets.video import find_videos, probe_video
+    from tests.datasets.test_ecosystem import add, make_img2dataset_folder
+
+    folder = make_img2dataset_folder(tmp_path / "i2d")
+    _upload(folder, f"{s3_bucket}/i2d")
+    spec, options = ShardSpec(size=32), JobOptions(shard_size=4, workers=0)
+    local = run_shard_images(tmp_path / "local", [str(folder)], spec, options=options)
+    remote = run_shard_images(f"{s3_bucket}/shards", [f"{s3_bucket}/i2d"], spec, options=options)
+    assert remote.count == local.count == 6 and not remote.errors
+    got = {s.key: s.image for s in read_samples(f"{s3_bucket}/shards")}
+    want = {s.key: s.image for s in read_samples(tmp_path / "local")}
+    assert sorted(got) == sorted(want) and all(np.array_equal(got[k], want[k]) for k in want)
+    edges = run_edges(f"{s3_bucket}/edges", [f"{s3_bucket}/i2d"], EdgeSpec(method="canny"), options=options)
+    assert edges.count == 6 and not edges.errors
+
+    video = sample_video("bikes.mp4")
+    v2d = tmp_path / "v2d"
+    v2d.mkdir()
+    with tarfile.open(v2d / "00000.tar", "w") as tar:
+        add(tar, "000000000.mp4", video.read_bytes())
+    _upload(v2d, f"{s3_bucket}/v2d")
+    [address] = find_videos([f"{s3_bucket}/v2d"])
+    assert address == f"{s3_bucket}/v2d/00000.tar::000000000.mp4"
+    assert probe_video(address).frames == probe_video(str(video)).frames > 0

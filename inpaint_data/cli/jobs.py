@@ -89,7 +89,7 @@ def print_summary(result, what: str) -> None:
         + (f", {rate:.3g}/s" if result.shards_written else "")
     )
     if result.reused_list:
-        click.echo(f"inputs: the file list of the first run ({result.reused_list}); inputs added since are not "
+        click.echo(f"inputs: the list of the first run ({result.reused_list}); inputs added since are not "
                    "in it (--relist to list them again)")
     if result.hole_ratio_mean is not None:
         click.echo(f"hole ratio: mean {result.hole_ratio_mean:.3f}, sd {result.hole_ratio_sd:.3f}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..maskgen.video import DIRECTIONS, DIS_PRESETS, FLOW_METHODS, IN_FRAME_RULES
-from .jobs import run_job_command
+from .jobs import RELIST_HELP, run_job_command
 from .params import RangeType
 
 _OPTIONS = [
@@ -48,6 +48,7 @@ _OPTIONS = [
                       "backward one; forward: Ruder's single check."),
     click.option("--cut-threshold", type=click.FloatRange(min=0), default=35.0, show_default=True,
                  help="video: mean abs frame difference (0..255) above which a pair is a scene cut."),
+    click.option("--relist", is_flag=True, help="video: " + RELIST_HELP.replace("_files", "_videos")),
     click.option("--dedupe-iou", type=click.FloatRange(0, 1), default=0.8, show_default=True,
                  help="video: skip a raw mask this similar (IoU at 1/8 scale) to the previous one kept."),
 ]
@@ -62,19 +63,12 @@ def video_options(fn):
 def run_video_command(ctx, videos, size, out_dir, fmt, seed, workers, hole_range, balance, dilate, *,
                       flow, flow_preset, stride, max_frames, resize, augment, per_pair, chunk_frames,
                       consistency, motion_boundary, reliability_sigma, reliability_threshold, min_component,
-                      off_frame, in_frame, directions, cut_threshold, dedupe_iou):
-    from ..datasets.video import find_videos
+                      off_frame, in_frame, directions, cut_threshold, dedupe_iou, relist):
     from ..maskgen.video import OcclusionParams
     from ..pipelines.masks_video import VideoMaskSpec, run_video_masks
 
     if augment == "none" and (hole_range or balance):
         raise click.UsageError("--hole-range and --balance apply to augmented masks, not --augment none")
-    try:
-        found = find_videos(videos)
-    except FileNotFoundError as e:
-        raise click.BadParameter(str(e), param_hint="--from-video") from None
-    if not found:
-        raise click.BadParameter(f"no videos in {', '.join(videos)}", param_hint="--from-video")
     spec = VideoMaskSpec(
         flow=flow, preset=flow_preset,
         occlusion=OcclusionParams(
@@ -86,6 +80,10 @@ def run_video_command(ctx, videos, size, out_dir, fmt, seed, workers, hole_range
         cut_threshold=cut_threshold, dedupe_iou=dedupe_iou, augment=augment == "nvidia", per_pair=per_pair,
         height=size[0], width=size[1], seed=seed, hole_range=hole_range, balance=balance, dilate=dilate,
     )
-    click.echo(f"{len(found)} videos", err=True)
-    run_job_command(ctx, lambda options: run_video_masks(out_dir, found, spec, options=options), "masks",
-                    unit="frames", fmt=fmt, workers=workers)
+    def run(options):
+        try:
+            return run_video_masks(out_dir, videos, spec, options=options, relist=relist)
+        except FileNotFoundError as e:
+            raise click.BadParameter(str(e), param_hint="--from-video") from None
+
+    run_job_command(ctx, run, "masks", unit="frames", fmt=fmt, workers=workers)

@@ -223,6 +223,27 @@ def listed(entries: Callable[[], Iterable[tuple[str, str]]], targets: dict[str, 
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def write_table(columns: dict[str, list], path: Path, request: dict) -> Path:
+    """A small listing (video paths and their frame counts) as a Parquet file at local `path`,
+    with the `request` that made it in its metadata, for `read_table`."""
+    table = pa.table(columns).replace_schema_metadata({META_KEY: json.dumps({"request": request}).encode()})
+    pq.write_table(table, path)
+    return path
+
+
+def read_table(location: storage.Location, request: dict) -> dict[str, list] | None:
+    """The columns of a listing written by `write_table` for the same `request`, else None."""
+    if not storage.is_file(location):
+        return None
+    try:
+        with storage.open_input(location) as f:
+            table = pq.read_table(f)
+        made_for = json.loads((table.schema.metadata or {})[META_KEY])["request"]
+    except (KeyError, ValueError, TypeError, OSError, pa.ArrowException):
+        return None
+    return table.to_pydict() if made_for == request else None
+
+
 def read_file_list(location: storage.Location) -> FileList | None:
     """The list at `location` (a path or URL) from its metadata, or None when there is none or it
     is not one of ours."""

@@ -4,6 +4,7 @@ augmentation and the hole-ratio targets shared with the free-form job."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from functools import partial
@@ -13,6 +14,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from .. import storage
+from ..datasets.file_list import read_table, write_table
 from ..datasets.records import Sample, SampleError, Skipped, key_seed
 from ..datasets.video import VideoError, find_videos, probe_video, read_frames, video_id
 from ..maskgen.augment import augment_video_mask
@@ -35,6 +38,8 @@ from ..maskgen.video import (
 )
 from .job import JobOptions, JobResult, run_job
 from .shards import ShardPlan
+
+VIDEO_LIST = "_videos.parquet"  # the videos found and their frame counts, read back by re-runs
 
 PREFIX = "masks"
 #: An augmented mask needs at least this hole ratio to be kept when no range is asked for.
@@ -194,18 +199,31 @@ def video_chunk_samples(plan: ShardPlan, spec: VideoMaskSpec) -> Iterator[Sample
 
 
 def run_video_masks(out_dir: str | Path, inputs: list[str], spec: VideoMaskSpec, *,
-                    options: JobOptions = JobOptions()) -> JobResult:
+                    options: JobOptions = JobOptions(), relist: bool = False) -> JobResult:
     """Occlusion masks from every video named by `inputs`, a shard per chunk of frames
-    (`options.shard_size` does not apply); re-running resumes a killed run."""
+    (`options.shard_size` does not apply); re-running resumes a killed run. The videos found and
+    their frame counts are kept in the output (`_videos.parquet`) and read back by a re-run with
+    the same inputs, which neither lists nor probes again (`relist`: it does; the job is then
+    refused if the videos changed)."""
     if spec.balance and spec.hole_range:
         raise ValueError("use either a hole range or a balance, not both")
     FlowEstimator(spec.flow, spec.preset)  # fail fast on a bad method or preset
-    videos = find_videos(inputs)
-    if not videos:
-        raise FileNotFoundError(f"no videos found in {inputs}")
-    job = {"name": "masks-video", "format": options.fmt, "videos": videos, **asdict(spec)}
-    plans = plan_video_shards(videos, spec, probe_frame_counts(videos, options))
-    if options.on_total is not None:
-        options.on_total(sum(plan.stop - plan.start for plan in plans))
-    return run_job(out_dir, job, plans, partial(video_chunk_samples, spec=spec),
-                   prefix=PREFIX, options=options)
+    request = {"inputs": [storage.absolute(i) for i in inputs]}
+    location = storage.join(out_dir, VIDEO_LIST)
+    listing = None if relist else read_table(location, request)
+    with tempfile.TemporaryDirectory(prefix="inpaint-data-") as scratch:
+        files = None
+        if listing is None:  # listed and probed once; a re-run reads the list back
+            videos = find_videos(inputs)
+            if not videos:
+                raise FileNotFoundError(f"no videos found in {inputs}")
+            listing = {"path": videos, "frames": probe_frame_counts(videos, options)}
+            files = {VIDEO_LIST: write_table(listing, Path(scratch) / VIDEO_LIST, request)}
+        job = {"name": "masks-video", "format": options.fmt, "videos": listing["path"], **asdict(spec)}
+        plans = plan_video_shards(listing["path"], spec, listing["frames"])
+        if options.on_total is not None:
+            options.on_total(sum(plan.stop - plan.start for plan in plans))
+        result = run_job(out_dir, job, plans, partial(video_chunk_samples, spec=spec), prefix=PREFIX,
+                         options=options, files=files)
+    result.reused_list = None if files else str(location)
+    return result

@@ -108,3 +108,20 @@ def test_video_progress_counts_frames_against_the_probed_total(tmp_path, monkeyp
     lines = [line for line in result.output.splitlines() if line.startswith(("progress:", "done:"))]
     # 13 frames in chunks 0-6 and 6-12: 14 frames read (the shared one twice), known before any is read
     assert lines[0].startswith("progress: 7/14 frames") and lines[-1].startswith("done: 14/14 frames"), lines
+
+
+def test_a_rerun_reads_the_probed_video_list_back(tmp_path):
+    import shutil
+
+    import pyarrow.parquet as pq
+
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    shutil.copy(sample_video("bikes.mp4"), folder / "bikes.mp4")
+    spec = VideoMaskSpec(preset="fast", max_frames=7, chunk_frames=7, resize=96, height=64, width=64, augment=False)
+    first = run_video_masks(tmp_path / "out", [str(folder)], spec, options=JobOptions(workers=0))
+    listed = pq.read_table(tmp_path / "out" / "_videos.parquet").to_pydict()
+    assert listed["path"] == [str(folder / "bikes.mp4")] and listed["frames"][0] > 7
+    shutil.copy(sample_video("bikes.mp4"), folder / "more.mp4")  # not in the list: the re-run resumes over it
+    again = run_video_masks(tmp_path / "out", [str(folder)], spec, options=JobOptions(workers=0))
+    assert (again.count, again.shards_written) == (first.count, 0)

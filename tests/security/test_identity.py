@@ -17,7 +17,7 @@ def test_edges_rerun_after_inputs_were_added_reads_its_list_and_relist_is_refuse
     write_rgb(folder / "x0.png", 32, seed=0)  # sorts first: every later shard would shift
     again = invoke(*args)
     assert again.exit_code == 0 and "2 edge maps in 2 shards" in again.output
-    assert "the file list of the first run" in again.output and "--relist" in again.output
+    assert "the list of the first run" in again.output and "--relist" in again.output
     assert_one_line_error(invoke(*args, "--relist"), "differs in: inputs", "inputs changed")
     assert [k for k, _ in iter_records(tmp_path / "edges")] == ["x1", "x2"]
 

@@ -3,13 +3,13 @@ streamed to disk so that listing 10 million images keeps the driver's memory fla
 
 A list holds two string columns, `path` (a local path or URL) and `key`, in row groups of one
 output shard each, so a shard task reads its own rows (`read_rows`) and the driver holds no
-Python object per input. It is built in two streaming passes over a scratch file: the first
-writes the rows and keeps a 16-byte hash of each path and an 8-byte hash of each key (24 bytes an
-input); the second drops repeated paths (the first one stays), makes the keys unique and writes
-the final lists, one per part of the output (shard's train and val). Key collisions are resolved
-as `images.unique_keys` does, in list order: the first keeps its key, later ones get `-2`, `-3`,
-... skipping any key already taken. A key hash collision between two different keys (odds of
-1 in 10**6 at 10 million keys) only renames a key that needed none: keys stay unique either way.
+Python object per input. It is built in streaming passes over a scratch file: the first writes
+the rows and keeps an 8-byte hash of each path and each key (16 bytes an input, and one sorted
+copy while checking); rows whose hash another row shares are read back and compared as strings,
+so only true repeats count. Repeated paths are dropped (the first one stays) and repeated keys
+are resolved as `images.unique_keys` does, in list order: the first keeps its key, later ones
+get `-2`, `-3`, ... skipping any key taken. The last pass writes the final lists, one per part of
+the output (shard's train and val).
 
 A job keeps its list in its output folder (`_files.parquet`; readers skip names starting with
 `_`) with what was listed (the request) in the file's metadata, and a re-run with the same
@@ -54,48 +54,47 @@ class FileList:
         return {"count": self.count, "sha1": self.sha1}
 
 
-def _path_hash(path: str) -> bytes:
-    return hashlib.blake2b(path.encode(), digest_size=16).digest()
+def _hash(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
 
 
-def _key_hash(key: str) -> int:
-    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little")
+def _shared(hashes: np.ndarray) -> np.ndarray:
+    """Sorted row numbers whose hash another row has too: the candidates of a repeat, few in
+    practice (a hash collision puts two different texts here; the strings then decide). Holds
+    one sorted copy of the hashes, and checks them a million at a time."""
+    ranked = np.sort(hashes)
+    values = np.unique(ranked[1:][ranked[1:] == ranked[:-1]])
+    del ranked
+    if not len(values):
+        return np.zeros(0, np.int64)
+    step = 1 << 20
+    return np.concatenate([np.flatnonzero(np.isin(hashes[i : i + step], values)) + i
+                           for i in range(0, len(hashes), step)])
 
 
-def _later_repeats(hashes: np.ndarray) -> np.ndarray:
-    """Sorted row numbers whose hash an earlier row has."""
-    order = np.argsort(hashes, kind="stable")
-    ranked = hashes[order]
-    repeat = np.zeros(len(hashes), bool)
-    repeat[1:] = ranked[1:] == ranked[:-1]
-    return np.sort(order[repeat])
-
-
-def _scratch_rows(entries: Iterable[tuple[str, str]], scratch: Path) -> tuple[np.ndarray, np.ndarray, int]:
-    """Pass 1: write (path, key) rows to `scratch`; the hashes of every path and key."""
+def _scratch_rows(entries: Iterable[tuple[str, str]], scratch: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Pass 1: write (path, key) rows to `scratch`; an 8-byte hash of every path and key."""
     path_hashes: list[np.ndarray] = []
     key_hashes: list[np.ndarray] = []
-    count = 0
     with pq.ParquetWriter(scratch, SCHEMA) as writer:
         batch: list[tuple[str, str]] = []
 
         def flush() -> None:
             paths, keys = [p for p, _ in batch], [k for _, k in batch]
-            path_hashes.append(np.frombuffer(b"".join(map(_path_hash, paths)), "S16"))
-            key_hashes.append(np.fromiter(map(_key_hash, keys), np.uint64, len(keys)))
+            path_hashes.append(np.fromiter(map(_hash, paths), np.uint64, len(paths)))
+            key_hashes.append(np.fromiter(map(_hash, keys), np.uint64, len(keys)))
             writer.write_table(pa.table([paths, keys], schema=SCHEMA))
             batch.clear()
 
         for entry in entries:
             batch.append(entry)
-            count += 1
             if len(batch) == BATCH:
                 flush()
         if batch:
             flush()
-    empty = np.zeros(0, "S16"), np.zeros(0, np.uint64)
-    return (np.concatenate(path_hashes) if path_hashes else empty[0],
-            np.concatenate(key_hashes) if key_hashes else empty[1], count)
+    empty = np.zeros(0, np.uint64)
+    return (np.concatenate(path_hashes) if path_hashes else empty,
+            np.concatenate(key_hashes) if key_hashes else empty)
 
 
 def _scratch_batches(scratch: Path) -> Iterator[tuple[int, list[str], list[str]]]:
@@ -107,30 +106,52 @@ def _scratch_batches(scratch: Path) -> Iterator[tuple[int, list[str], list[str]]
         row += len(paths)
 
 
-def _renames(scratch: Path, key_hashes: np.ndarray, dropped: np.ndarray) -> dict[int, str]:
-    """row -> new key for the rows whose key an earlier kept row has."""
-    kept = np.ones(len(key_hashes), bool)
-    kept[dropped] = False
-    kept_rows = np.flatnonzero(kept)
-    repeats = kept_rows[_later_repeats(key_hashes[kept_rows])]
-    if not len(repeats):
+def _rows_of(scratch: Path, rows: np.ndarray, column: int) -> Iterator[tuple[int, str]]:
+    """(row, text of `column`) for the sorted `rows` of the scratch file."""
+    for first, *columns in _scratch_batches(scratch):
+        lo, hi = np.searchsorted(rows, [first, first + len(columns[column])])
+        for row in rows[lo:hi].tolist():
+            yield row, columns[column][row - first]
+
+
+def _repeated_paths(scratch: Path, path_hashes: np.ndarray) -> set[int]:
+    """The rows whose path an earlier row has (the first one stays)."""
+    seen: set[str] = set()
+    repeated = set()
+    for row, path in _rows_of(scratch, _shared(path_hashes), 0):
+        if path in seen:
+            repeated.add(row)
+        seen.add(path)
+    return repeated
+
+
+def _renames(scratch: Path, key_hashes: np.ndarray, dropped: set[int]) -> dict[int, str]:
+    """row -> new key for the kept rows whose key an earlier kept row has: `-2`, `-3`, ...,
+    skipping every key taken (a key whose hash is taken counts as taken: that only skips a
+    number)."""
+    seen: set[str] = set()
+    repeats: list[tuple[int, str]] = []
+    for row, key in _rows_of(scratch, _shared(key_hashes), 1):
+        if row in dropped:
+            continue
+        if key in seen:
+            repeats.append((row, key))
+        seen.add(key)
+    if not repeats:
         return {}
-    taken = np.sort(key_hashes[kept_rows])
+    taken = np.sort(key_hashes)
     renames: dict[int, str] = {}
-    assigned: set[str] = set()
-    for first, _, keys in _scratch_batches(scratch):
-        lo, hi = np.searchsorted(repeats, [first, first + len(keys)])
-        for row in repeats[lo:hi].tolist():
-            key, n = keys[row - first], 2
-            while True:
-                candidate = f"{key}-{n}"
-                h = np.uint64(_key_hash(candidate))
-                at = np.searchsorted(taken, h)
-                if candidate not in assigned and not (at < len(taken) and taken[at] == h):
-                    break
-                n += 1
-            renames[row] = candidate
-            assigned.add(candidate)
+    for row, key in repeats:
+        n = 2
+        while True:
+            candidate = f"{key}-{n}"
+            h = np.uint64(_hash(candidate))
+            at = np.searchsorted(taken, h)
+            if candidate not in seen and not (at < len(taken) and taken[at] == h):
+                break
+            n += 1
+        renames[row] = candidate
+        seen.add(candidate)
     return renames
 
 
@@ -176,21 +197,18 @@ def write_file_lists(entries: Iterable[tuple[str, str]], folder: Path, rows_per_
                      part_of: Callable[[str], str] | None = None) -> dict[str, FileList]:
     """Write the lists of `entries` ((path, key-safe name) pairs, streamed) into local `folder`,
     one per part (`part_of(key)`; one part, "", without it): part -> FileList. `request` says
-    what was listed; it is kept in the file for `reusable`."""
+    what was listed; it is kept in the file, for `listed` to know a list it may read back."""
     scratch = folder / "_scratch.parquet"
-    path_hashes, key_hashes, _ = _scratch_rows(entries, scratch)
-    dropped = _later_repeats(path_hashes)
+    path_hashes, key_hashes = _scratch_rows(entries, scratch)
+    dropped = _repeated_paths(scratch, path_hashes)
     del path_hashes
     renames = _renames(scratch, key_hashes, dropped)
     del key_hashes
     parts: dict[str, _PartWriter] = {}
-    skip = iter(dropped.tolist())
-    next_skip = next(skip, -1)
     for first, paths, keys in _scratch_batches(scratch):
         for i, (path, key) in enumerate(zip(paths, keys)):
             row = first + i
-            if row == next_skip:
-                next_skip = next(skip, -1)
+            if row in dropped:
                 continue
             key = renames.get(row, key)
             part = part_of(key) if part_of else ""

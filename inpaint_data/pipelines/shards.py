@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ..datasets.file_list import read_rows
 from ..datasets.records import Sample, SampleError, Skipped
 from ..datasets.writers import open_shard_writer, write_stats
 from ..maskgen.ratios import bin_histogram
@@ -58,8 +59,6 @@ def plan_inputs(plan: ShardPlan) -> list:
     """The inputs of an item shard: its file list's rows (path, key[, its value in `items`]), or
     its `items`."""
     if plan.file_list:
-        from ..datasets.file_list import read_rows
-
         rows = read_rows(plan.file_list, plan.start, plan.stop)
         return [(*row, value) for row, value in zip(rows, plan.items)] if plan.items else rows
     return list(plan.items)

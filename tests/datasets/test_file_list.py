@@ -153,3 +153,18 @@ def test_the_edge_index_finds_each_keys_shard_and_none_for_a_missing_key(tmp_pat
     first, second = (str(tmp_path / "edges" / f"edges-00000{i}.tar") for i in (0, 1))
     assert index.shards_of(["img2", "missing", "img0", "img1"]) == [second, "", first, first]
     assert index.keys.nbytes + index.numbers.nbytes == 3 * 20
+
+
+def test_a_shared_hash_of_different_texts_is_no_repeat(tmp_path):
+    """Hashes only pick the candidates; the strings decide (here two different keys and paths
+    are given one hash, as a collision would)."""
+    import pyarrow as pa
+
+    from inpaint_data.datasets.file_list import SCHEMA, _renames, _repeated_paths
+
+    scratch = tmp_path / "scratch.parquet"
+    pq.write_table(pa.table([["/a.png", "/b.png", "/a.png"], ["a", "b", "a"]], schema=SCHEMA), scratch)
+    colliding = np.array([7, 7, 7], np.uint64)
+    assert _repeated_paths(scratch, colliding) == {2}
+    assert _renames(scratch, colliding, dropped={2}) == {}
+    assert _renames(scratch, colliding, dropped=set()) == {2: "a-2"}

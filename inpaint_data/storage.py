@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
-from .fileio import atomic_write_bytes, json_bytes, temp_name
+from .fileio import atomic_file, atomic_write_bytes, json_bytes, temp_name
 
 LOCAL_SCHEMES = ("", "file", "local")
 _USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]+@")
@@ -122,6 +122,20 @@ def list_names(location: Location) -> list[str]:
         return sorted(name_of(p) for p in fs.ls(path, detail=False, refresh=True) if p.rstrip("/") != path)
     except FileNotFoundError:
         return []
+
+
+def list_files(location: Location) -> list[str]:
+    """The names of the files directly under a folder or prefix, sorted (none when it does not
+    exist); one listing, no request per file."""
+    try:
+        if not is_remote(location):
+            entries = _list_local(str(local_path(location)))
+        else:
+            fs, path = filesystem(str(location))
+            entries = _list_remote(fs, path.rstrip("/"))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return [name for name, is_folder in entries if not is_folder]
 
 
 #: Folders listed ahead of the walk, in parallel threads (object stores answer in tens of ms).
@@ -297,13 +311,8 @@ def put_file(local: Path, location: Location) -> None:
     if is_remote(location):
         publish(local, str(location))
         return
-    final = local_path(location)
-    tmp = final.with_name(temp_name(final.name))
-    try:
+    with atomic_file(local_path(location)) as tmp:
         shutil.copyfile(local, tmp)
-        os.replace(tmp, final)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def write_bytes(location: Location, data: bytes) -> None:

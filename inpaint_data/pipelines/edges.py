@@ -152,9 +152,6 @@ def run_edges(out_dir: str | Path, inputs: list[str], spec: EdgeSpec, *, options
             options.on_total(file_list.count, "images")
         job = {"name": "edges", "format": options.fmt, "inputs": file_list.identity(), "shard_size": shard_size,
                **settings}
-        location = str(storage.join(root, FILE_LIST))
-        plans = plan_file_list_shards(location, file_list.count, shard_size)
-        result = run_job(root, job, plans, produce, prefix=PREFIX, options=options, resources=resources,
-                         files={FILE_LIST: local} if local else None)
-    result.reused_list = None if local else location
-    return result
+        plans = plan_file_list_shards(str(storage.join(root, FILE_LIST)), file_list.count, shard_size)
+        return run_job(root, job, plans, produce, prefix=PREFIX, options=options, resources=resources,
+                       input_list=(FILE_LIST, local))

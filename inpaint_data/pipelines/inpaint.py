@@ -87,13 +87,20 @@ def plan_inpaint(job: InpaintJob) -> InpaintPlan:
     return InpaintPlan(job, items, shared)
 
 
-def _named_like(folder: str, image_path: str, key: str, max_pixels: int | None,
+def _files_by_stem(folder: str) -> dict[str, str]:
+    """stem -> location of the files in `folder` (the first name in sorted order per stem),
+    listed once for the whole job."""
+    index: dict[str, str] = {}
+    for name in storage.list_files(folder):
+        index.setdefault(Path(name).stem, str(storage.join(folder, name)))
+    return index
+
+
+def _named_like(index: dict[str, str], folder: str, image_path: str, key: str, max_pixels: int | None,
                 required: bool = True) -> np.ndarray | None:
-    """The file in `folder` named like the image (stem or key), decoded; when there is none,
-    ImageError if `required`, else None."""
-    names = {Path(storage.name_of(image_path)).stem, key}
-    found = [storage.join(folder, name) for name in storage.list_names(folder) if Path(name).stem in names]
-    found = [f for f in found if storage.is_file(f)]
+    """The file of `folder` (its `index`) named like the image (stem or key), decoded; when there
+    is none, ImageError if `required`, else None."""
+    found = sorted(index[n] for n in {Path(storage.name_of(image_path)).stem, key} if n in index)
     if not found:
         if required:
             raise ImageError(f"no mask named {key} in {folder}")
@@ -114,17 +121,20 @@ def run_inpaint(plan: InpaintPlan, fill: Fill) -> InpaintResult:
     """Fill every planned image; `fill(image, hole, sketch)` returns the filled RGB uint8 image."""
     job, result = plan.job, InpaintResult()
     storage.make_dirs(job.out)
+    masks = _files_by_stem(job.masks) if plan.shared_mask is None else {}
+    one_sketch = job.sketches is not None and storage.is_file(job.sketches)
+    sketches = _files_by_stem(job.sketches) if job.sketches is not None and not one_sketch else {}
     for path, key in plan.items:
         try:
             image = read_rgb(path, job.max_pixels)
             mask = plan.shared_mask
             if mask is None:
-                mask = _named_like(job.masks, path, key, job.max_pixels)
+                mask = _named_like(masks, job.masks, path, key, job.max_pixels)
             sketch = None
-            if job.sketches is not None and storage.is_file(job.sketches):
+            if one_sketch:
                 sketch = read_gray8(job.sketches, job.max_pixels)
             elif job.sketches is not None:
-                sketch = _named_like(job.sketches, path, key, job.max_pixels, required=False)
+                sketch = _named_like(sketches, job.sketches, path, key, job.max_pixels, required=False)
         except ImageError as e:
             result.skipped.append((path, str(e)))
             continue

@@ -167,7 +167,7 @@ def run_job(
     prefix: str,
     options: JobOptions,
     resources: dict[str, float] | None = None,
-    files: dict[str, Path] | None = None,
+    input_list: tuple[str, Path | None] | None = None,
 ) -> JobResult:
     """Write every shard of `plans` under `out_dir` in `options.fmt`, skipping finished ones.
 
@@ -176,8 +176,10 @@ def run_job(
     may be lazy (walked once, never held). Before anything is written the folder is checked to be
     new, empty or this job's, and a named Ray address to answer; then the folder is locked for
     this process and claimed.
-    `resources` are the Ray resources of each shard task (default one CPU). `files` (name ->
-    local file) are put into the folder once it is claimed, before any shard: the job's file list.
+    `resources` are the Ray resources of each shard task (default one CPU). `input_list` is the
+    job's list of inputs (datasets.file_list): its name in the folder and the local file to put
+    there once the folder is claimed, before any shard, or None when the folder's list was read
+    back (the result's `reused_list` then names it).
     """
     started = time.perf_counter()
     out_dir = storage.normalise(out_dir)
@@ -186,8 +188,8 @@ def run_job(
     with output_lock(out_dir):
         claim_output(out_dir, job, options.command)
         remove_temps(out_dir)
-        for name, local in (files or {}).items():
-            storage.put_file(local, storage.join(out_dir, name))
+        if input_list and input_list[1] is not None:
+            storage.put_file(input_list[1], storage.join(out_dir, input_list[0]))
         totals = Totals()
         todo = _unfinished(out_dir, prefix, plans, totals)
         head = list(itertools.islice(todo, 2))
@@ -205,5 +207,7 @@ def run_job(
             run_on_ray(out_dir, prefix, todo, produce, options, totals, resources)
         remove_temps(out_dir)  # again: a killed writer's last upload can land after our first sweep
         result = totals.result(out_dir, time.perf_counter() - started)
+        if input_list and input_list[1] is None:
+            result.reused_list = str(storage.join(out_dir, input_list[0]))
         finish_manifest(out_dir, result.totals(), options.command)
     return result

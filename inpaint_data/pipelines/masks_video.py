@@ -209,21 +209,18 @@ def run_video_masks(out_dir: str | Path, inputs: list[str], spec: VideoMaskSpec,
         raise ValueError("use either a hole range or a balance, not both")
     FlowEstimator(spec.flow, spec.preset)  # fail fast on a bad method or preset
     request = {"inputs": [storage.absolute(i) for i in inputs]}
-    location = storage.join(out_dir, VIDEO_LIST)
-    listing = None if relist else read_table(location, request)
+    listing = None if relist else read_table(storage.join(out_dir, VIDEO_LIST), request)
     with tempfile.TemporaryDirectory(prefix="inpaint-data-") as scratch:
-        files = None
+        local = None
         if listing is None:  # listed and probed once; a re-run reads the list back
             videos = find_videos(inputs)
             if not videos:
                 raise FileNotFoundError(f"no videos found in {inputs}")
             listing = {"path": videos, "frames": probe_frame_counts(videos, options)}
-            files = {VIDEO_LIST: write_table(listing, Path(scratch) / VIDEO_LIST, request)}
+            local = write_table(listing, Path(scratch) / VIDEO_LIST, request)
         job = {"name": "masks-video", "format": options.fmt, "videos": listing["path"], **asdict(spec)}
         plans = plan_video_shards(listing["path"], spec, listing["frames"])
         if options.on_total is not None:
             options.on_total(sum(plan.stop - plan.start for plan in plans))
-        result = run_job(out_dir, job, plans, partial(video_chunk_samples, spec=spec), prefix=PREFIX,
-                         options=options, files=files)
-    result.reused_list = None if files else str(location)
-    return result
+        return run_job(out_dir, job, plans, partial(video_chunk_samples, spec=spec), prefix=PREFIX,
+                       options=options, input_list=(VIDEO_LIST, local))

@@ -165,8 +165,6 @@ def run_shard_images(out_dir: str | Path, inputs: list[str], spec: ShardSpec, *,
                    "shard_size": shard_size, "val_fraction": val_fraction, **asdict(spec)}
             edge_shards = (lambda plan: edges.shards_of([key for _, key in plan_inputs(plan)])) if edges else None
             plans = plan_file_list_shards(str(location), file_list.count, shard_size, edge_shards)
-            result = run_job(target, job, plans, partial(image_samples, spec=spec), prefix=PREFIX, options=options,
-                             files={FILE_LIST: local} if local else None)
-            result.reused_list = None if local else str(location)
-            results[part or "train"] = result
+            results[part or "train"] = run_job(target, job, plans, partial(image_samples, spec=spec), prefix=PREFIX,
+                                               options=options, input_list=(FILE_LIST, local))
     return results["train"] if val_fraction <= 0 else combine(root, results)

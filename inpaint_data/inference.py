@@ -19,8 +19,17 @@ def composite_uint8(filled: np.ndarray, image: np.ndarray, hole: np.ndarray) -> 
     return np.where(hole[..., None], filled, image)
 
 
+def without_hole(images: np.ndarray, holes: np.ndarray) -> np.ndarray:
+    """`images` (... x H x W x 3) with the hole's pixels zeroed: what every filler is given, so
+    that none can score by returning the truth it was handed (cv2.inpaint keeps the hole's pixels
+    when nothing is known; a model may copy its input)."""
+    return np.where(holes[..., None], np.uint8(0), images)
+
+
 def baseline_fill(image: np.ndarray, hole: np.ndarray, method: str, radius: int = 5) -> np.ndarray:
-    """OpenCV's Telea or Navier-Stokes inpainting, or the mean colour of the known pixels."""
+    """OpenCV's Telea or Navier-Stokes inpainting, or the mean colour of the known pixels; the
+    hole's pixels are zeroed first."""
+    image = without_hole(image, hole)
     if method == "mean-fill":
         known = ~hole
         mean = image[known].mean(0) if known.any() else np.full(3, 127.5)
@@ -48,7 +57,7 @@ def _to_tensors(images: np.ndarray, holes: np.ndarray, device):
     """B x H x W x 3 uint8 and B x H x W bool -> B x 3 x H x W float in 0..255 and B x 1 x H x W, 1 = hole."""
     import torch
 
-    x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().to(device)
+    x = torch.from_numpy(without_hole(images, holes)).permute(0, 3, 1, 2).float().to(device)
     m = torch.from_numpy(np.ascontiguousarray(holes, dtype=np.float32))[:, None].to(device)
     return x, m
 
@@ -107,23 +116,33 @@ class ModelFiller:
 TORCHSCRIPT_MULTIPLE = 8
 
 
+#: The flag that consents to running a TorchScript model's code (eval, inpaint).
+TRUST_FLAG = "--trust-model-code"
+
+
 class TorchScriptFiller:
     """A TorchScript model (`export --torchscript`, or one traced elsewhere such as big-lama.pt).
-    A TorchScript file holds code that runs when called: load only files you trust."""
+    A TorchScript file is a program: loading and calling it runs its code (it can read and write
+    files), so it is loaded only with `trust_code=True`, the user's explicit consent."""
 
-    def __init__(self, path: str | Path, device: str = "cpu", multiple: int | None = None):
+    def __init__(self, path: str | Path, device: str = "cpu", multiple: int | None = None, trust_code: bool = False):
         import json
 
         import torch
 
+        from .errors import InputError
         from .models.exported import TORCHSCRIPT_INFO
+
+        if not trust_code:
+            raise InputError(f"torchscript:{storage.redact(str(path))} is a TorchScript program: loading it runs "
+                             f"code from the file; give {TRUST_FLAG} if you trust it")
 
         extra = {TORCHSCRIPT_INFO: ""}
         source = io.BytesIO(storage.read_bytes(path)) if storage.is_remote(path) else str(path)
         try:
             self.model = torch.jit.load(source, map_location=device, _extra_files=extra).eval()
         except (RuntimeError, ValueError) as e:
-            from .errors import InputError, first_line
+            from .errors import first_line
 
             raise InputError(f"{path} is not a TorchScript model we can load ({first_line(e, 160)})") from None
         self.info = json.loads(extra[TORCHSCRIPT_INFO]) if extra[TORCHSCRIPT_INFO] else {}
@@ -144,21 +163,23 @@ class TorchScriptFiller:
         return self.fill_batch(image[None], hole[None])[0]
 
 
-def make_filler(model: str | None, baseline: str | None, device: str = "cpu"):
+def make_filler(model: str | None, baseline: str | None, device: str = "cpu", trust_code: bool = False):
     """(fill(image, hole), fill_batch(images, holes) or None, filler object or None) for an
-    exported model, a `torchscript:PATH` model or a baseline name (exactly one of them)."""
+    exported model, a `torchscript:PATH` model (with `trust_code` only) or a baseline name
+    (exactly one of them)."""
     if (model is None) == (baseline is None):
         raise ValueError("give a model or a baseline")
     if baseline:
         if baseline not in BASELINES:
             raise ValueError(f"unknown baseline {baseline!r}; expected one of {BASELINES}")
         return (lambda image, hole, sketch=None: baseline_fill(image, hole, baseline)), None, None
-    filler = load_filler(model, device)
+    filler = load_filler(model, device, trust_code)
     return filler.fill, filler.fill_batch, filler
 
 
-def load_filler(model: str, device: str = "cpu"):
-    """`torchscript:PATH` -> TorchScriptFiller, any other path -> ModelFiller (an exported model)."""
+def load_filler(model: str, device: str = "cpu", trust_code: bool = False):
+    """`torchscript:PATH` -> TorchScriptFiller (refused unless `trust_code`), any other path ->
+    ModelFiller (an exported model: plain data)."""
     if model.startswith("torchscript:"):
-        return TorchScriptFiller(model[len("torchscript:"):], device)
+        return TorchScriptFiller(model[len("torchscript:"):], device, trust_code=trust_code)
     return ModelFiller(model, device)

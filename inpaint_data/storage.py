@@ -62,6 +62,18 @@ def absolute(location: Location) -> str:
     return redact(str(location).rstrip("/")) if is_remote(location) else str(local_path(location).resolve())
 
 
+def for_workers(location: Location | None) -> str | None:
+    """A location as handed to another process (a Ray worker runs in its own folder): a local
+    path made absolute here, on the driver, and a URL unchanged (its credentials included)."""
+    if location is None:
+        return None
+    text = str(location)
+    if is_remote(text):
+        return text.rstrip("/")
+    prefix = "torchscript:" if text.startswith("torchscript:") else ""
+    return prefix + os.path.abspath(local_path(text[len(prefix):]))
+
+
 def filesystem(url: str):
     """(fsspec filesystem, path inside it) for a remote URL; a clear error when the scheme's
     package is missing."""

@@ -8,12 +8,12 @@ import click
 
 from .. import storage
 from ..datasets.images import MAX_PIXELS
-from ..inference import BASELINES
+from ..inference import BASELINES, TRUST_FLAG
 from ..maskgen.ratios import BIN_SCHEMES
 from .params import LocationType
 
 
-def _filler(model, baseline, device):
+def _filler(model, baseline, device, trust_code):
     """(fill, fill_batch or None, description) for --model / --baseline."""
     from ..inference import make_filler
 
@@ -22,7 +22,7 @@ def _filler(model, baseline, device):
     if model and not storage.is_file(model.removeprefix("torchscript:")):
         raise click.UsageError(f"--model {model}: no such file")
     try:
-        fill, fill_batch, filler = make_filler(model, baseline, device)
+        fill, fill_batch, filler = make_filler(model, baseline, device, trust_code)
     except ValueError as e:
         raise click.ClickException(str(e)) from None
     if baseline:
@@ -43,7 +43,10 @@ def _per_net(values, flag: str) -> dict[str, str]:
 
 
 MODEL_HELP = ("A model from `inpaint-data export`, or torchscript:PATH for a TorchScript model in LaMa's "
-              "to_jit.py convention (`export --torchscript`, big-lama.pt): image in [0, 1], mask 1 = hole.")
+              "to_jit.py convention (`export --torchscript`, big-lama.pt): image in [0, 1], mask 1 = hole; "
+              f"a TorchScript file is a program and needs {TRUST_FLAG}.")
+TRUST_HELP = ("Run a --model torchscript:PATH: TorchScript is code (it may read or write any file you can), "
+              "not data; give this only for files you trust. Exported models (.pt) are data and need no flag.")
 
 
 @click.command("eval")
@@ -52,6 +55,7 @@ MODEL_HELP = ("A model from `inpaint-data export`, or torchscript:PATH for a Tor
               help="Mask shards (e.g. `masks --balance nvidia`) or a folder of mask PNGs (255 = hole).")
 @click.option("--model", help=MODEL_HELP)
 @click.option("--baseline", type=click.Choice(BASELINES), help="OpenCV inpainting or mean colour, no model needed.")
+@click.option(TRUST_FLAG, "trust_code", is_flag=True, help=TRUST_HELP)
 @click.option("--out", "out_dir", type=LocationType(file_okay=False), required=True)
 @click.option("--bins", type=click.Choice(sorted(BIN_SCHEMES)), default="nvidia", show_default=True,
               help="Hole-ratio bins of the table: NVIDIA's six (0.01-0.6), LaMa's ten 10 % bins, "
@@ -73,7 +77,7 @@ MODEL_HELP = ("A model from `inpaint-data export`, or torchscript:PATH for a Tor
               help="0: score in this process. N: N Ray actors (Ray Data map_batches over chunks of pairs; one GPU "
                    "each with --device cuda), on the cluster of --ray-address; the same numbers either way.")
 @click.pass_context
-def evaluate_command(ctx, images, masks, model, baseline, out_dir, bins, inception_weights, lpips_backbone,
+def evaluate_command(ctx, images, masks, model, baseline, trust_code, out_dir, bins, inception_weights, lpips_backbone,
                      lpips_heads, batch_size, max_pixels, device, workers):
     """Per hole-ratio bin and border/no-border: L1 (%), L2 (%), PSNR, SSIM on the composite, and
     LPIPS, FID, P-IDS and U-IDS when their weights are given.
@@ -84,7 +88,7 @@ def evaluate_command(ctx, images, masks, model, baseline, out_dir, bins, incepti
     from ..pipelines.eval_scoring import FeatureScorer, MetricWeights, check_weights, missing_metrics
     from ..pipelines.evaluate import evaluate, summarise, write_report
 
-    fill, fill_batch, what = _filler(model, baseline, device)
+    fill, fill_batch, what = _filler(model, baseline, device, trust_code)
     weights = MetricWeights(inception=inception_weights, lpips_backbones=_per_net(lpips_backbone, "--lpips-backbone"),
                             lpips_heads=_per_net(lpips_heads, "--lpips-heads"))
     for line in missing_metrics(weights):
@@ -109,7 +113,7 @@ def evaluate_command(ctx, images, masks, model, baseline, out_dir, bins, incepti
 
                 init_ray(ctx.obj.get("ray_address") if ctx.obj else None)
                 spec = EvalSpec(model=model, baseline=baseline, weights=weights if learned else None, device=device,
-                                bins=bins, batch_size=batch_size, max_pixels=max_pixels)
+                                bins=bins, batch_size=batch_size, max_pixels=max_pixels, trust_code=trust_code)
                 result = evaluate_on_ray(images, masks, spec, workers, skipped=skipped, on_chunk=bar.update,
                                          on_total=bar.set_total)
             else:
@@ -152,13 +156,14 @@ def _print_table(rows: list[dict]) -> None:
               help="deepfillv2 with sketch: an edge PNG or a folder named like the images.")
 @click.option("--model", help=MODEL_HELP)
 @click.option("--baseline", type=click.Choice(BASELINES))
+@click.option(TRUST_FLAG, "trust_code", is_flag=True, help=TRUST_HELP)
 @click.option("--out", "out_dir", type=LocationType(file_okay=False), required=True,
               help="Folder for the filled PNGs ({key}.png); it may not hold any input.")
 @click.option("--overwrite", is_flag=True, help="Replace PNGs already in --out (default: refuse).")
 @click.option("--max-pixels", type=click.IntRange(min=1), default=MAX_PIXELS, show_default=True,
               help="Refuse images and masks whose header claims more pixels than this.")
 @click.option("--device", default="cpu", show_default=True)
-def inpaint(images, masks, sketches, model, baseline, out_dir, overwrite, max_pixels, device):
+def inpaint(images, masks, sketches, model, baseline, trust_code, out_dir, overwrite, max_pixels, device):
     """Fill the holes of images of any size; known pixels are kept bit for bit. Writes PNGs.
 
     Unreadable images and masks are skipped and listed; the exit status is non-zero when no
@@ -166,7 +171,7 @@ def inpaint(images, masks, sketches, model, baseline, out_dir, overwrite, max_pi
     """
     from ..pipelines.inpaint import InpaintJob, plan_inpaint, run_inpaint
 
-    fill, _, what = _filler(model, baseline, device)
+    fill, _, what = _filler(model, baseline, device, trust_code)
     job = InpaintJob(images=images, masks=masks, sketches=sketches, out=out_dir, overwrite=overwrite,
                      max_pixels=max_pixels)
     try:

@@ -15,6 +15,7 @@ import numpy as np
 from .. import storage
 from ..datasets.images import MAX_PIXELS, write_image
 from ..fileio import dumps_json
+from ..inference import without_hole
 from ..maskgen.ratios import bin_labels, hole_ratio, ratio_bin, touches_border
 from ..metrics import l1, l2, psnr, ssim
 from ..report import image_grid
@@ -109,7 +110,8 @@ def score_pairs(pairs: list[tuple[ImageRef, PackedMask]], fill_batch: Callable, 
 def _score_batch(batch, fill_batch, scorer, bins, result: Evaluation) -> None:
     holes = np.stack([m.hole() for _, _, m in batch])
     truths = np.stack([image for _, image, _ in batch])
-    filled = fill_batch(truths, holes)
+    # the filler sees no pixel of the hole; the known pixels of what it returns are the truth's
+    filled = np.where(holes[..., None], fill_batch(without_hole(truths, holes), holes), truths)
     extra = scorer.score(truths, filled) if scorer else {}
     for name, (real, fake) in extra.pop("features", {}).items():
         result.add_features(name, [real], [fake])

@@ -6,11 +6,12 @@ the single-process path: the same chunks go through the same `score_pairs`."""
 from __future__ import annotations
 
 import pickle
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import ray
 
+from .. import storage
 from ..datasets.images import MAX_PIXELS
 from ..inference import make_filler
 from .eval_scoring import FeatureScorer, MetricWeights
@@ -29,6 +30,7 @@ class EvalSpec:
     batch_size: int = 16
     keep_worst_best: int = 4
     max_pixels: int | None = MAX_PIXELS
+    trust_code: bool = False  # a torchscript: model runs only with the user's consent
 
 
 class _ChunkScorer:
@@ -36,7 +38,7 @@ class _ChunkScorer:
 
     def __init__(self, spec: EvalSpec):
         self.spec = spec
-        fill, fill_batch, _ = make_filler(spec.model, spec.baseline, spec.device)
+        fill, fill_batch, _ = make_filler(spec.model, spec.baseline, spec.device, spec.trust_code)
         self.fill_batch = fill_batch or batch_filler(fill)
         self.scorer = FeatureScorer.from_weights(spec.weights, spec.device) if spec.weights else None
 
@@ -55,6 +57,11 @@ def evaluate_on_ray(images: str, masks: str, spec: EvalSpec, workers: int, chunk
     """Score on the connected Ray cluster with `workers` actors (one GPU each when the device is
     cuda). `on_total(n_pairs)` is called once planned, `on_chunk(n_pairs)` on the driver as chunks
     come back."""
+    images, masks = storage.for_workers(images), storage.for_workers(masks)  # actors run in their own folder
+    spec = replace(spec, model=storage.for_workers(spec.model), weights=spec.weights and replace(
+        spec.weights, inception=storage.for_workers(spec.weights.inception),
+        lpips_backbones={k: storage.for_workers(v) for k, v in spec.weights.lpips_backbones.items()},
+        lpips_heads={k: storage.for_workers(v) for k, v in spec.weights.lpips_heads.items()}))
     chunks = plan_chunks(images, masks, skipped, spec.max_pixels, chunk)
     if on_total:
         on_total(sum(map(len, chunks)))

@@ -27,6 +27,7 @@ from ..datasets.images import (
 )
 from ..edges.sketch import DEEPFILL_THRESHOLD
 from ..errors import InputError
+from ..inference import composite_uint8, without_hole
 
 Fill = Callable[..., np.ndarray]
 
@@ -141,6 +142,7 @@ def run_inpaint(plan: InpaintPlan, fill: Fill) -> InpaintResult:
         hole = _fit(mask, image.shape[:2]) > 127
         if sketch is not None:
             sketch = _fit(sketch, hole.shape) > round(DEEPFILL_THRESHOLD * 255)
-        write_image(storage.join(job.out, f"{key}.png"), fill(image, hole, sketch))
+        filled = fill(without_hole(image, hole), hole, sketch)  # the filler sees no pixel of the hole
+        write_image(storage.join(job.out, f"{key}.png"), composite_uint8(filled, image, hole))
         result.filled += 1
     return result

@@ -120,6 +120,8 @@ def run_training(config: TrainConfig, ray_address: str | None = None, on_metrics
     Nothing is written before every setting, path and the Ray address have been checked.
     `on_metrics` is called on this thread's side with every new metrics line (progress)."""
     cfg = config.resolved()
+    for name in ("data", "val_data", "masks", "init", "vgg_weights"):  # Ray workers run in their own folder
+        setattr(cfg, name, storage.for_workers(getattr(cfg, name)))
     out = cfg.out = str(storage.normalise(cfg.out) if storage.is_remote(cfg.out) else Path(cfg.out).resolve())
     check_run(cfg)
     if cfg.workers > 0:

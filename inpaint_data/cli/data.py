@@ -64,14 +64,14 @@ def shard(ctx, inputs, out_dir, size, crop, ext, quality, edges_dir, val_fractio
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--epoch", type=int, default=0, show_default=True)
 @click.option("--out", "out_file", type=LocationType(dir_okay=False), default="preview.png", show_default=True)
-def preview(path, size, mask_style, mask_dir, sketch, count, seed, epoch, out_file):
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out that an earlier preview did not write.")
+def preview(path, size, mask_style, mask_dir, sketch, count, seed, epoch, out_file, overwrite):
     """A grid PNG of training samples as the trainer sees them: masked image | mask | sketch."""
-    from ..datasets.images import write_image
-    from ..pipelines.preview import pair_spec, preview_grid
+    from ..pipelines.preview import pair_spec, write_preview
 
     try:
-        grid, shown = preview_grid(path, pair_spec(size, mask_style, mask_dir, sketch, seed), count, epoch)
+        shown = write_preview(path, pair_spec(size, mask_style, mask_dir, sketch, seed), count, out_file, epoch,
+                              overwrite)
     except ValueError as e:
         raise click.UsageError(str(e)) from None
-    write_image(out_file, grid)
     click.echo(f"wrote {out_file} ({shown} samples)")

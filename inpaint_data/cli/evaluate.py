@@ -57,6 +57,7 @@ TRUST_HELP = ("Run a --model torchscript:PATH: TorchScript is code (it may read 
 @click.option("--baseline", type=click.Choice(BASELINES), help="OpenCV inpainting or mean colour, no model needed.")
 @click.option(TRUST_FLAG, "trust_code", is_flag=True, help=TRUST_HELP)
 @click.option("--out", "out_dir", type=LocationType(file_okay=False), required=True)
+@click.option("--overwrite", is_flag=True, help="Replace report files in --out that an evaluation did not write.")
 @click.option("--bins", type=click.Choice(sorted(BIN_SCHEMES)), default="nvidia", show_default=True,
               help="Hole-ratio bins of the table: NVIDIA's six (0.01-0.6), LaMa's ten 10 % bins, "
                    "CoModGAN's five 0.2 bins.")
@@ -77,8 +78,8 @@ TRUST_HELP = ("Run a --model torchscript:PATH: TorchScript is code (it may read 
               help="0: score in this process. N: N Ray actors (Ray Data map_batches over chunks of pairs; one GPU "
                    "each with --device cuda), on the cluster of --ray-address; the same numbers either way.")
 @click.pass_context
-def evaluate_command(ctx, images, masks, model, baseline, trust_code, out_dir, bins, inception_weights, lpips_backbone,
-                     lpips_heads, batch_size, max_pixels, device, workers):
+def evaluate_command(ctx, images, masks, model, baseline, trust_code, out_dir, overwrite, bins, inception_weights,
+                     lpips_backbone, lpips_heads, batch_size, max_pixels, device, workers):
     """Per hole-ratio bin and border/no-border: L1 (%), L2 (%), PSNR, SSIM on the composite, and
     LPIPS, FID, P-IDS and U-IDS when their weights are given.
 
@@ -86,8 +87,12 @@ def evaluate_command(ctx, images, masks, model, baseline, trust_code, out_dir, b
     size. Writes metrics.json, metrics.csv and worst_best.png (worst and best by PSNR).
     """
     from ..pipelines.eval_scoring import FeatureScorer, MetricWeights, check_weights, missing_metrics
-    from ..pipelines.evaluate import evaluate, summarise, write_report
+    from ..pipelines.evaluate import check_report_folder, evaluate, summarise, write_report
 
+    try:
+        check_report_folder(out_dir, overwrite)
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
     fill, fill_batch, what = _filler(model, baseline, device, trust_code)
     weights = MetricWeights(inception=inception_weights, lpips_backbones=_per_net(lpips_backbone, "--lpips-backbone"),
                             lpips_heads=_per_net(lpips_heads, "--lpips-heads"))
@@ -128,7 +133,7 @@ def evaluate_command(ctx, images, masks, model, baseline, trust_code, out_dir, b
         raise click.UsageError(f"no readable images in {images}")
     rows = summarise(result.cases, bins, result.features())
     write_report(out_dir, rows, result.cases, result.strips,
-                 {"images": images, "masks": masks, "filler": what, "bins": bins, "skipped": skipped})
+                 {"images": images, "masks": masks, "filler": what, "bins": bins, "skipped": skipped}, overwrite)
     click.echo(f"{len(result.cases)} images, {what}" + (f", {len(skipped)} inputs skipped" if skipped else ""))
     _print_table(rows)
     click.echo(f"wrote {Path(out_dir) / 'metrics.json'}, metrics.csv, worst_best.png")

@@ -141,7 +141,8 @@ def train(ctx, model, config_file, **options):
                    "a model file from `export`.")
 @click.option("--trace-size", type=click.IntRange(min=8), default=256, show_default=True,
               help="--torchscript: side of the example traced (rounded up to the model's size step).")
-def export(run_dir, out_file, which, torchscript, trace_size):
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out that `export` did not write.")
+def export(run_dir, out_file, which, torchscript, trace_size, overwrite):
     """An inference checkpoint (weights + model config) from a training run, or a TorchScript model
     that eval and inpaint take as --model torchscript:PATH (and other tools as they take big-lama.pt)."""
     from ..pipelines.checkpoints import export_model, export_torchscript
@@ -149,8 +150,8 @@ def export(run_dir, out_file, which, torchscript, trace_size):
     if not torchscript and not storage.is_dir(run_dir):
         raise click.UsageError(f"{run_dir} is not a run folder (a model file is taken with --torchscript)")
     try:
-        info = (export_torchscript(run_dir, out_file, which, trace_size) if torchscript
-                else export_model(run_dir, out_file, which))
+        info = (export_torchscript(run_dir, out_file, which, trace_size, overwrite) if torchscript
+                else export_model(run_dir, out_file, which, overwrite))
     except FileNotFoundError as e:
         raise click.UsageError(str(e)) from None
     click.echo(f"wrote {out_file}: {info['model_config']} at step {info['step']}"

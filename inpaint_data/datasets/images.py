@@ -7,6 +7,7 @@ import io
 import re
 import struct
 import warnings
+import zlib
 from pathlib import Path
 
 import cv2
@@ -208,10 +209,31 @@ def encode_bgr(image: np.ndarray, ext: str, quality: int | None = None, png_leve
     return buf.tobytes()
 
 
-def write_image(path: str | Path, image: np.ndarray, rgb: bool = True) -> Path:
+#: tEXt chunk of the report images we write (preview): a re-run may replace a PNG that has it.
+OUR_PNG_TEXT = b"Software\x00inpaint-data"
+
+
+def tag_png(data: bytes) -> bytes:
+    """PNG bytes with our tEXt chunk after IHDR (8-byte signature + 25-byte IHDR chunk)."""
+    chunk = struct.pack(">I", len(OUR_PNG_TEXT)) + b"tEXt" + OUR_PNG_TEXT
+    return data[:33] + chunk + struct.pack(">I", zlib.crc32(chunk[4:])) + data[33:]
+
+
+def is_tagged_png(location: str | Path) -> bool:
+    """Whether the file at `location` is a PNG we tagged (read: its first few hundred bytes)."""
+    try:
+        with storage.open_input(location) as f:
+            head = f.read(33 + 12 + len(OUR_PNG_TEXT))
+    except OSError:
+        return False
+    return head.startswith(b"\x89PNG") and head[33 + 8: 33 + 8 + len(OUR_PNG_TEXT)] == OUR_PNG_TEXT
+
+
+def write_image(path: str | Path, image: np.ndarray, rgb: bool = True, tag: bool = False) -> Path:
     """Write a uint8 image (RGB, or BGR with rgb=False, or 2-D gray) as PNG or JPEG (by the
-    suffix) through a temporary name. Raises ImageWriteError (an OSError) saying where and why:
-    it never returns without the file in place. `path` may be a URL (see storage)."""
+    suffix) through a temporary name; a PNG with `tag` carries our tEXt chunk. Raises
+    ImageWriteError (an OSError) saying where and why: it never returns without the file in
+    place. `path` may be a URL (see storage)."""
     remote = storage.is_remote(path)
     path = path if remote else Path(path)
     if rgb:
@@ -220,6 +242,7 @@ def write_image(path: str | Path, image: np.ndarray, rgb: bool = True) -> Path:
     suffix = suffix if suffix in (".png", ".jpg", ".jpeg") else ".png"
     try:
         data = encode_bgr(image, suffix)
+        data = tag_png(data) if tag and suffix == ".png" else data
     except ValueError as e:
         raise ImageWriteError(f"cannot encode {storage.name_of(path)} ({e})") from None
     if not remote and not path.parent.is_dir():

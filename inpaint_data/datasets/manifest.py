@@ -16,7 +16,7 @@ import json
 import os
 import socket
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .. import __version__, storage
@@ -32,6 +32,15 @@ class ManifestMismatch(InputError):
 
 class OutputBusy(InputError):
     """Another live process is writing the output folder."""
+
+
+def refuse_foreign(location: storage.Location, ours: Callable[[storage.Location], bool], overwrite: bool) -> None:
+    """A single output file (a report, an exported model, a preview) is replaced only when it is
+    ours (`ours(location)`) or the user said `--overwrite`; raises InputError otherwise."""
+    if overwrite or not storage.exists(location) or ours(location):
+        return
+    raise InputError(f"{storage.redact(str(location))} exists and was not written by inpaint-data; "
+                     "give --overwrite to replace it, or choose another --out")
 
 
 def listing_identity(lines: Iterable[str]) -> dict[str, Any]:

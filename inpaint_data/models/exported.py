@@ -19,6 +19,23 @@ EXPORT_FORMAT = "inpaint-data-model"
 TORCHSCRIPT_INFO = "inpaint_data.json"
 
 
+def is_exported_file(path: str | Path) -> bool:
+    """Whether `path` is a model `export` wrote: a TorchScript archive holding our extra file
+    (looked up in the zip, nothing loaded), or a plain-data file of our export format."""
+    import zipfile
+
+    from .. import storage
+
+    try:
+        with storage.open_input(path) as f, zipfile.ZipFile(f) as archive:
+            if any(name.endswith(f"/extra/{TORCHSCRIPT_INFO}") for name in archive.namelist()):
+                return True
+        exported = load_pt(path, "model")
+    except (OSError, ValueError, RuntimeError, zipfile.BadZipFile):
+        return False
+    return isinstance(exported, dict) and exported.get("format") == EXPORT_FORMAT
+
+
 def load_model(path: str | Path, device: str = "cpu") -> tuple[nn.Module, dict]:
     """An exported model in eval mode, and its config."""
     exported = load_pt(path, "model")

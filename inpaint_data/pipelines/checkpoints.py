@@ -10,10 +10,11 @@ import tempfile
 from pathlib import Path
 
 from .. import __version__, storage
+from ..datasets.manifest import refuse_foreign
 from ..datasets.readers import detect_format, shard_paths
 from ..errors import InputError
 from ..fileio import atomic_file
-from ..models.exported import EXPORT_FORMAT, TORCHSCRIPT_INFO, load_model, trace_model
+from ..models.exported import EXPORT_FORMAT, TORCHSCRIPT_INFO, is_exported_file, load_model, trace_model
 from ..models.files import load_pt, save_pt
 
 #: The file of a Ray Train checkpoint folder that holds the training state.
@@ -112,8 +113,10 @@ def run_weights(run_dir: str | Path, which: str = "best") -> tuple[dict, dict, i
     return state, config, step
 
 
-def export_model(run_dir: str | Path, out_path: str | Path, which: str = "best") -> dict:
-    """An inference checkpoint (generator weights + model config) from a run (see run_weights)."""
+def export_model(run_dir: str | Path, out_path: str | Path, which: str = "best", overwrite: bool = False) -> dict:
+    """An inference checkpoint (generator weights + model config) from a run (see run_weights);
+    an existing `out_path` is replaced only if `export` wrote it, or with `overwrite`."""
+    refuse_foreign(out_path, is_exported_file, overwrite)
     state, config, step = run_weights(run_dir, which)
     exported = {"format": EXPORT_FORMAT, "version": __version__, "model_config": config, "step": step,
                 "state_dict": state}
@@ -121,11 +124,15 @@ def export_model(run_dir: str | Path, out_path: str | Path, which: str = "best")
     return {"model_config": config, "step": step}
 
 
-def export_torchscript(source: str | Path, out_path: str | Path, which: str = "best", trace_size: int = 256) -> dict:
+def export_torchscript(source: str | Path, out_path: str | Path, which: str = "best", trace_size: int = 256,
+                       overwrite: bool = False) -> dict:
     """A TorchScript model in LaMa's `to_jit.py` convention (models.exported.LamaConvention) from a
     run folder or an exported model file, traced at the smallest multiple of the model's size
-    step >= `trace_size`; the config and that step ride along as an extra file."""
+    step >= `trace_size`; the config and that step ride along as an extra file. An existing
+    `out_path` is replaced only if `export` wrote it, or with `overwrite`."""
     import torch
+
+    refuse_foreign(out_path, is_exported_file, overwrite)
 
     from ..models.registry import get_model, model_entry
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import storage
 from ..datasets.images import MAX_PIXELS, write_image
+from ..errors import InputError
 from ..fileio import dumps_json
 from ..inference import without_hole
 from ..maskgen.ratios import bin_labels, hole_ratio, ratio_bin, touches_border
@@ -195,10 +196,36 @@ def summarise(cases: list[Case], bins: str = "nvidia",
     return rows
 
 
-def write_report(out_dir: str | Path, rows: list[dict], cases: list[Case], strips, info: dict) -> None:
+#: The files of an evaluation report.
+REPORT_FILES = ("metrics.json", "metrics.csv", "worst_best.png")
+
+
+def _is_our_report(metrics_json: storage.Location) -> bool:
+    try:
+        report = storage.read_json(metrics_json)
+    except (OSError, ValueError):  # a folder, or not JSON (UnicodeDecodeError is a ValueError)
+        return False
+    return isinstance(report, dict) and {"rows", "cases"} <= set(report)
+
+
+def check_report_folder(out_dir: str | Path, overwrite: bool = False) -> None:
+    """Raise InputError when `out_dir` holds a report file that no evaluation of ours wrote (our
+    metrics.json has `rows` and `cases`; beside it the other report files are ours too), unless
+    `overwrite`. Called before any work, and again before writing."""
+    if overwrite or storage.is_file(out_dir) or not storage.is_dir(out_dir):
+        return
+    present = [name for name in REPORT_FILES if name in storage.list_names(out_dir)]
+    if present and not _is_our_report(storage.join(out_dir, "metrics.json")):
+        raise InputError(f"{storage.redact(str(out_dir))} holds {', '.join(present)} not written by inpaint-data "
+                         "eval; give --overwrite to replace them, or choose another --out")
+
+
+def write_report(out_dir: str | Path, rows: list[dict], cases: list[Case], strips, info: dict,
+                 overwrite: bool = False) -> None:
     """metrics.json (strict JSON: PSNR capped at PSNR_CAP, any other non-finite value null),
     metrics.csv and worst_best.png, each written under a temporary name and renamed (a local
-    folder or a URL, see storage)."""
+    folder or a URL, see storage). Report files not of ours are replaced only with `overwrite`."""
+    check_report_folder(out_dir, overwrite)
     storage.make_dirs(out_dir)
     report = {**info, "rows": rows, "cases": [c.__dict__ for c in cases]}
     storage.write_bytes(storage.join(out_dir, "metrics.json"), dumps_json(report, indent=2).encode())

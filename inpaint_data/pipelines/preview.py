@@ -6,6 +6,8 @@ import itertools
 
 import numpy as np
 
+from ..datasets.images import is_tagged_png, write_image
+from ..datasets.manifest import refuse_foreign
 from ..datasets.torch import MaskSource, PairSpec, ShardedTrainingDataset
 from ..report import image_grid
 
@@ -33,3 +35,12 @@ def preview_grid(path: str, spec: PairSpec, count: int, epoch: int = 0) -> tuple
 def pair_spec(size: int, mask_style: str, mask_dir: str | None, sketch: bool, seed: int) -> PairSpec:
     masks = MaskSource(path=mask_dir) if mask_dir else MaskSource(style=mask_style)
     return PairSpec(size=size, masks=masks, sketch=sketch, seed=seed)
+
+
+def write_preview(path: str, spec: PairSpec, count: int, out_file: str, epoch: int = 0, overwrite: bool = False) -> int:
+    """The preview grid written to `out_file` (a PNG we tag as ours: a re-run replaces it, any
+    other existing file needs `overwrite`); returns the number of samples shown."""
+    refuse_foreign(out_file, is_tagged_png, overwrite)
+    grid, shown = preview_grid(path, spec, count, epoch)
+    write_image(out_file, grid, tag=True)
+    return shown

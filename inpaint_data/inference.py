@@ -155,8 +155,19 @@ class TorchScriptFiller:
 
         x, m = _to_tensors(images, holes, self.device)
         x, m = _padded(x / 255, m, self.multiple)
-        with torch.no_grad():
-            out = self.model(x, m)
+        try:
+            with torch.no_grad():
+                out = self.model(x, m)
+        except (RuntimeError, MemoryError) as e:  # its own code failed (torch.jit errors are RuntimeErrors)
+            from .errors import InputError, first_line
+
+            raise InputError(f"the TorchScript model failed on a {tuple(x.shape)} batch: {first_line(e, 200)}") \
+                from None
+        if not isinstance(out, torch.Tensor) or out.shape != x.shape:
+            from .errors import InputError
+
+            raise InputError(f"the TorchScript model returned {getattr(out, 'shape', type(out).__name__)} for a "
+                             f"{tuple(x.shape)} image; expected the same shape")
         return _to_uint8(out, images, holes, signed=False)
 
     def fill(self, image: np.ndarray, hole: np.ndarray, sketch: np.ndarray | None = None) -> np.ndarray:

@@ -7,14 +7,14 @@ import click
 from ..datasets.images import MAX_PIXELS
 from ..maskgen.styles import STYLES
 from .jobs import RELIST_HELP, job_options, run_job_command
-from .params import LocationType
+from .params import MAX_SIZE, LocationType
 
 
 @click.command()
 @click.argument("inputs", nargs=-1, required=True, metavar="IMAGES...")
 @click.option("--out", "out_dir", type=LocationType(file_okay=False), required=True,
               help="Output folder (train/ and val/ inside with --val-fraction); re-running resumes.")
-@click.option("--size", type=click.IntRange(min=0), default=256, show_default=True,
+@click.option("--size", type=click.IntRange(min=0, max=MAX_SIZE), default=256, show_default=True,
               help="Short side after resizing; 0 keeps the images as they are.")
 @click.option("--crop", type=click.Choice(["center", "random", "none"]), default="center", show_default=True,
               help="Square crop of --size after resizing (random: seeded per image).")
@@ -55,7 +55,8 @@ def shard(ctx, inputs, out_dir, size, crop, ext, quality, edges_dir, val_fractio
 
 @click.command()
 @click.argument("path", type=LocationType(exists=True, file_okay=False))
-@click.option("--size", type=click.IntRange(min=16), default=256, show_default=True, help="Training size.")
+@click.option("--size", type=click.IntRange(min=16, max=MAX_SIZE), default=256, show_default=True,
+              help="Training size.")
 @click.option("--mask-style", type=click.Choice(sorted(STYLES)), default="deepfill-train", show_default=True)
 @click.option("--masks", "mask_dir", type=LocationType(exists=True, file_okay=False), default=None,
               help="Take masks from this mask folder instead of drawing --mask-style.")

@@ -21,8 +21,8 @@ class SigmaType(click.ParamType):
             sigma = float(value)
         except ValueError:
             self.fail(f"{value!r} is neither a number nor 'random'", param, ctx)
-        if sigma <= 0:
-            self.fail("sigma must be above 0", param, ctx)
+        if not 0 < sigma < float("inf"):
+            self.fail(f"{value!r}: sigma must be a number above 0", param, ctx)
         return sigma
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import click
 
 from .. import storage
+from ..datasets.images import MAX_SIDE
 
 MIN_SIZE = 32
-#: Largest mask side: a 16384 x 16384 mask is 256 MB in memory.
-MAX_SIZE = 16384
+#: Largest mask or image side (`--size`).
+MAX_SIZE = MAX_SIDE
 #: Most masks one job makes; shard plans are lazy, so this bounds key width, not memory.
 MAX_COUNT = 10**10
 

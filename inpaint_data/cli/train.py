@@ -12,7 +12,7 @@ from ..errors import first_line
 from ..maskgen.styles import STYLES
 from ..models.registry import MODELS
 from ..pipelines.train_config import default_help
-from .params import LocationType
+from .params import MAX_SIZE, LocationType
 from .progress import progress
 
 
@@ -20,7 +20,10 @@ def _load_config_file(path: str) -> dict:
     """The settings of a YAML or JSON --config file; a one-line error when it does not parse."""
     import yaml
 
-    text = storage.read_bytes(path).decode()
+    try:
+        text = storage.read_bytes(path).decode()
+    except UnicodeDecodeError as e:
+        raise click.BadParameter(f"{path} is not UTF-8 text ({first_line(e, 120)})", param_hint="--config") from None
     try:
         settings = yaml.safe_load(text) if path.endswith((".yaml", ".yml")) else json.loads(text)
     except (yaml.YAMLError, json.JSONDecodeError) as e:
@@ -43,7 +46,7 @@ def _load_config_file(path: str) -> dict:
 @click.option("--masks", type=LocationType(exists=True, file_okay=False), help="Mask shards to pair with the images.")
 @click.option("--mask-style", type=click.Choice(sorted(STYLES)), help="Else: masks drawn per sample [deepfill-train].")
 @click.option("--sketch/--no-sketch", default=None, help="deepfillv2: the sketch channel (needs edges in the shards).")
-@click.option("--size", type=int, help=f"Training size {default_help('size')}.")
+@click.option("--size", type=click.IntRange(min=1, max=MAX_SIZE), help=f"Training size {default_help('size')}.")
 @click.option("--batch-size", type=int, help=f"Per worker {default_help('batch_size')}.")
 @click.option("--steps", type=click.IntRange(min=1), help="Optimiser steps in all (or --epochs).")
 @click.option("--epochs", type=click.IntRange(min=1))

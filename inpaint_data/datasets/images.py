@@ -17,6 +17,8 @@ from .. import storage
 from ..errors import first_line
 from ..fileio import atomic_write_bytes
 
+#: Largest side of a mask, a shard's or a training crop (`--size`): a 16384 x 16384 RGB image is 768 MB.
+MAX_SIDE = 16384
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
 #: Largest image decoded by default (8192 x 8192): a 100000 x 100000 header, or a small file
 #: that inflates to 16000 x 16000, is refused before any pixel memory is allocated.

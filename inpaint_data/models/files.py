@@ -54,6 +54,10 @@ def load_pt(path: str | Path, what: str = "file") -> Any:
     if not storage.is_file(path):
         raise FileNotFoundError(f"{what} {path} not found")
     source = io.BytesIO(storage.read_bytes(path)) if storage.is_remote(path) else Path(path)
+    with storage.open_input(path) as f:
+        head = f.read(2)
+    if head != b"PK" and head[:1] != b"\x80":  # torch.save writes a zip archive; old files are a pickle
+        raise InputError(f"{what} {path} is not a weights file (neither a PyTorch zip archive nor a pickle)")
     try:
         return torch.load(source, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:

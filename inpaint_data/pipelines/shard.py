@@ -18,10 +18,11 @@ from ..datasets.ecosystem import ContainerReader
 from ..datasets.file_list import FILE_LIST, listed
 from ..datasets.geometry import crop, crop_box, resize_short_side
 from ..datasets.image_inputs import image_entries
-from ..datasets.images import MAX_PIXELS, ImageError, decode_rgb
+from ..datasets.images import MAX_PIXELS, MAX_SIDE, ImageError, decode_rgb
 from ..datasets.manifest import ManifestMismatch
 from ..datasets.readers import detect_format, shard_paths, shard_records
 from ..datasets.records import EDGE_EXT, Sample, SampleError, key_seed
+from ..errors import InputError
 from .job import JobOptions, JobResult, combine, run_job
 from .shards import ShardPlan, plan_file_list_shards, plan_inputs
 
@@ -138,6 +139,8 @@ def run_shard_images(out_dir: str | Path, inputs: list[str], spec: ShardSpec, *,
     list again; the job is then refused if they changed)."""
     if spec.crop not in CROPS:
         raise ValueError(f"unknown crop {spec.crop!r}; expected one of {CROPS}")
+    if spec.size is not None and not 0 < spec.size <= MAX_SIDE:
+        raise InputError(f"size {spec.size}: a side from 1 to {MAX_SIDE} px")
     root = storage.normalise(out_dir)
     if val_fraction > 0 and any(name not in ("train", "val") for name in storage.list_names(root)):
         raise ManifestMismatch(f"{root} is not empty and is not an inpaint-data shard folder; "

@@ -3,10 +3,12 @@ widths) are the registry's (models/registry.py), written once; `resolved()` fill
 
 from __future__ import annotations
 
+import math
 import types
 import typing
 from dataclasses import dataclass, fields
 
+from ..datasets.images import MAX_SIDE
 from ..errors import InputError
 from ..models.precision import PRECISIONS
 from ..models.registry import MODELS, model_entry
@@ -68,16 +70,16 @@ class TrainConfig:
             origin = typing.get_origin(base) or base
             if origin is tuple:
                 ok = isinstance(value, (list, tuple)) and len(value) == 2 and all(
-                    isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+                    isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value)
             elif origin is float:
-                ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+                ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
             elif origin is int:
                 ok = isinstance(value, int) and not isinstance(value, bool)
             else:
                 ok = isinstance(value, origin)
             if not ok:
-                kind = {int: "an integer", float: "a number", str: "a string", bool: "true or false",
-                        tuple: "two numbers"}.get(origin, origin.__name__)
+                kind = {int: "an integer", float: "a finite number", str: "a string", bool: "true or false",
+                        tuple: "two finite numbers"}.get(origin, origin.__name__)
                 raise InputError(f"setting {f.name}: expected {kind}, got {value!r}")
         for name in ("steps", "epochs", "size", "batch_size", "keep", "log_every", "val_every", "sample_every",
                      "checkpoint_every", "num_val", "width", "cnum", "dcnum", "layers"):
@@ -90,6 +92,8 @@ class TrainConfig:
         for name in ("lr", "d_lr"):
             if getattr(self, name) is not None and not getattr(self, name) > 0:
                 raise InputError(f"setting {name}: must be above 0, got {getattr(self, name)}")
+        if self.size is not None and self.size > MAX_SIDE:
+            raise InputError(f"setting size: at most {MAX_SIDE}, got {self.size}")
         if self.ema is not None and not 0 <= self.ema < 1:
             raise InputError(f"setting ema: must be in [0, 1), got {self.ema}")
 

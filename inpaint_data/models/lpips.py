@@ -26,7 +26,7 @@ SHIFT = (-0.030, -0.088, -0.188)
 SCALE = (0.458, 0.448, 0.450)
 #: Per backbone: torchvision `features` layers (None = max pool, (cin, cout, kernel, stride,
 #: padding) = convolution + ReLU), the indices after which lpips takes each slice's output, the
-#: channels there, torchvision's weights file and its sha256 prefix, the head file's sha256.
+#: channels there, torchvision's weights file and its sha256, the head file's sha256.
 NETS = {
     "alex": {
         "layers": [(3, 64, 11, 4, 2), ("pool", 0), (64, 192, 5, 1, 2), ("pool", 0), (192, 384, 3, 1, 1),
@@ -34,7 +34,7 @@ NETS = {
         "taps": (1, 4, 7, 9, 11),
         "channels": (64, 192, 384, 256, 256),
         "backbone_file": "alexnet-owt-7be5be79.pth",
-        "backbone_sha256": "7be5be79",
+        "backbone_sha256": "7be5be791159472b1fbf3c69796f7cb30dca7ad8466c2df70058c37116cdee02",
         "heads_sha256": "df73285e35b22355a2df87cdb6b70b343713b667eddbda73e1977e0c860835c0",
     },
     "vgg": {
@@ -45,7 +45,7 @@ NETS = {
         "taps": (3, 8, 15, 22, 29),
         "channels": (64, 128, 256, 512, 512),
         "backbone_file": "vgg16-397923af.pth",
-        "backbone_sha256": "397923af",
+        "backbone_sha256": "397923af8e79cdbb6a7127f12361acd7a2f83e06b05044ddf496e83de57a5bf0",
         "heads_sha256": "a78928a0af1e5f0fcb1f3b9e8f8c3a2a5a3de244d830ad5c1feddc79b8432868",
     },
 }

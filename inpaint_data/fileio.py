@@ -17,6 +17,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+#: `scheme://user:secret@` in a URL, and the query parameters of signed URLs (S3, GCS, Azure SAS)
+#: and token-bearing ones: what `redact` removes from every text we record or print.
+_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s\"']+@")
+_SECRET_QUERY = re.compile(
+    r"(?P<name>[?&](?:X-Amz-(?:Signature|Credential|Security-Token)|X-Goog-(?:Signature|Credential)|AWSAccessKeyId|"
+    r"Signature|sig|se|sp|skoid|sktid|token|access_token|api_key|apikey|key|secret|password)=)[^&#\s\"']*",
+    re.IGNORECASE)
+REDACTED = "REDACTED"
+
 TMP_MARK = ".tmp-"
 _TEMP_NAME = re.compile(r"^\..+\.tmp-\d+-[0-9a-f]{8}$")
 
@@ -73,6 +82,27 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     return Path(path)
 
 
+def redact(text: str) -> str:
+    """`text` without the secrets of any URL in it: the `user:secret@` part is removed, and the
+    values of signed-URL and token query parameters become REDACTED. Every file we write that
+    may hold a location (JSON files, sample records, file lists, checkpoints) and every console
+    line goes through it."""
+    if "://" not in text and "=" not in text:
+        return text
+    return _SECRET_QUERY.sub(rf"\g<name>{REDACTED}", _USERINFO.sub(r"\g<scheme>", text))
+
+
+def redacted(obj: Any) -> Any:
+    """`obj` (plain containers) with every string, keys included, passed through `redact`."""
+    if isinstance(obj, str):
+        return redact(obj)
+    if isinstance(obj, dict):
+        return {redacted(k): redacted(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(redacted(v) for v in obj)
+    return obj
+
+
 def json_safe(obj: Any) -> Any:
     """`obj` with every non-finite float replaced by None, so that strict JSON readers accept it."""
     if isinstance(obj, float):
@@ -85,8 +115,8 @@ def json_safe(obj: Any) -> Any:
 
 
 def dumps_json(obj: Any, **kwargs) -> str:
-    """Strict JSON (no NaN or Infinity: they become null)."""
-    return json.dumps(json_safe(obj), allow_nan=False, **kwargs)
+    """Strict JSON (no NaN or Infinity: they become null), without secrets (`redact`)."""
+    return redact(json.dumps(json_safe(obj), allow_nan=False, **kwargs))
 
 
 def json_bytes(obj: Any) -> bytes:

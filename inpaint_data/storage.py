@@ -18,7 +18,6 @@ import contextlib
 import glob
 import json
 import os
-import re
 import shutil
 import tempfile
 from collections import deque
@@ -27,10 +26,9 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
-from .fileio import atomic_file, atomic_write_bytes, json_bytes, temp_name
+from .fileio import atomic_file, atomic_write_bytes, json_bytes, redact, temp_name
 
 LOCAL_SCHEMES = ("", "file", "local")
-_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]+@")
 
 Location = str | Path
 
@@ -391,6 +389,3 @@ def local_copy(location: Location, suffix: str = "") -> Path:
     return Path(path)
 
 
-def redact(text: str) -> str:
-    """`text` with the `user:secret@` part of every URL in it removed."""
-    return _USERINFO.sub(r"\g<scheme>", text)

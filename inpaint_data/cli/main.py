@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import os
+import sys
 
 import click
 
 from ..errors import InputError, first_line
+from ..fileio import redact
 from ..pipelines.ray_runtime import VERBOSE_ENV
 
 #: name -> (module, attribute, one-line help). Commands are imported when chosen, so `--help`
@@ -35,6 +38,32 @@ def one_line(error: BaseException) -> str:
     return first_line(error, 500)
 
 
+class RedactingStream:
+    """A text stream that writes every line without URL secrets (fileio.redact): whatever prints
+    (our messages, click's errors, progress bars, warnings) cannot show a `user:secret@` or a
+    signed URL's signature."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        return self._stream.write(redact(text) if isinstance(text, str) else text)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def redacted_console():
+    """sys.stdout and sys.stderr wrapped in RedactingStream while the block runs."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = RedactingStream(out), RedactingStream(err)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
 class CommandGroup(click.Group):
     """Commands loaded when chosen (see COMMANDS). Our errors about the user's input, and OS
     errors (a read-only or full disk, a missing folder), end a command with one line and exit
@@ -52,6 +81,10 @@ class CommandGroup(click.Group):
     def format_commands(self, ctx, formatter):
         with formatter.section("Commands"):
             formatter.write_dl([(name, COMMANDS[name][2]) for name in self.list_commands(ctx)])
+
+    def main(self, *args, **kwargs):
+        with redacted_console():
+            return super().main(*args, **kwargs)
 
     def invoke(self, ctx):
         try:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..fileio import redact
 from .images import ImageError, decode_gray8, decode_rgb, encode_bgr, rgb_to_bgr
 from .records import EDGE_EXT, IMAGE_EXTS, MASK_EXT, META_EXT, Sample, check_key
 
@@ -58,7 +59,7 @@ def encode_image(image: np.ndarray, ext: str, jpeg_quality: int = 95, png_level:
 
 
 def encode_meta(meta: dict[str, Any]) -> bytes:
-    return json.dumps(meta, sort_keys=True, separators=(",", ":")).encode()
+    return redact(json.dumps(meta, sort_keys=True, separators=(",", ":"))).encode()
 
 
 def decode_gray(data: bytes) -> np.ndarray:

@@ -14,6 +14,11 @@ the output (shard's train and val).
 A job keeps its list in its output folder (`_files.parquet`; readers skip names starting with
 `_`) with what was listed (the request) in the file's metadata, and a re-run with the same
 request reads it instead of listing again: a resumed job's inputs cannot drift under it.
+
+A list is the job's own: its rows are hashed into the job's identity in `_manifest.json`, and a
+list read back is hashed again (`verify_list`), so an edited list is refused. Its paths are
+written without URL secrets (fileio.redact); a task gets them back, and is refused any row
+outside the job's input locations, through `resolve_row` and the inputs' `input_roots`.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -32,6 +38,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .. import storage
+from ..errors import InputError
+from ..fileio import redact
+from .records import KEY_PATTERN
 
 FILE_LIST = "_files.parquet"
 META_KEY = b"inpaint-data"
@@ -52,6 +61,58 @@ class FileList:
 
     def identity(self) -> dict:
         return {"count": self.count, "sha1": self.sha1}
+
+
+def input_roots(inputs: list[str]) -> tuple[str, ...] | None:
+    """The locations a job's rows may name: each input (a folder or prefix, a file, a tar), or
+    the folder before a glob's first wildcard; local ones absolute, URLs with their credentials
+    (never written). None when an input is a `.txt`/`.lst` list: its lines may name any file,
+    and the list's hash in the job's identity binds them."""
+    roots = []
+    for item in inputs:
+        if item.lower().endswith((".txt", ".lst")):
+            return None
+        fixed = re.split(r"[*?\[]", item, maxsplit=1)[0]
+        if fixed != item:  # a glob: its fixed folder
+            fixed = fixed.rsplit("/", 1)[0] if "/" in fixed else "."
+        roots.append(fixed.rstrip("/") or "/" if storage.is_remote(fixed) else str(Path(fixed).resolve()))
+    return tuple(roots)
+
+
+def resolve_row(path: str, roots: tuple[str, ...] | None) -> str:
+    """The location a list's row names (its secrets put back from the job's `roots`); raises
+    InputError when it lies outside every root, or climbs with `..`."""
+    if roots is None:
+        return path
+    if "/../" in f"{path}/" or "/./" in f"{path}/":
+        raise InputError(f"the file list names {path}, which climbs out of its folder; run again with --relist")
+    for root in roots:
+        shown = redact(root)
+        prefix = shown if shown.endswith("/") else shown + "/"
+        if path == shown or path.startswith((prefix, shown + "::")):
+            return root + path[len(shown):]
+    raise InputError(f"the file list names {path}, outside the job's inputs ({', '.join(map(redact, roots))}); "
+                     "it was changed after the job wrote it: run again with --relist")
+
+
+def verify_list(file_list: FileList, roots: tuple[str, ...] | None) -> None:
+    """Hash a list read back and check every row: the sha1 of its rows must be the one it was
+    written with (the job's identity holds it too), keys must be keys, paths inside `roots`."""
+    digest, count = hashlib.sha1(), 0
+    with storage.open_input(file_list.location) as f:
+        parquet = pq.ParquetFile(f)
+        for i in range(parquet.num_row_groups):
+            group = parquet.read_row_group(i)
+            for path, key in zip(group.column("path").to_pylist(), group.column("key").to_pylist()):
+                if not isinstance(key, str) or not KEY_PATTERN.match(key):
+                    raise InputError(f"{redact(str(file_list.location))} holds the key {key!r}, which is not a sample "
+                                     "key (letters, digits, '_' and '-'); run again with --relist")
+                resolve_row(path, roots)
+                digest.update(f"{path}\t{key}\n".encode())
+                count += 1
+    if (count, digest.hexdigest()) != (file_list.count, file_list.sha1):
+        raise InputError(f"{redact(str(file_list.location))} was changed after the job wrote it (its rows do not "
+                         "match their recorded hash); run again with --relist")
 
 
 def _hash(text: str) -> int:
@@ -199,7 +260,7 @@ def write_file_lists(entries: Iterable[tuple[str, str]], folder: Path, rows_per_
     one per part (`part_of(key)`; one part, "", without it): part -> FileList. `request` says
     what was listed; it is kept in the file, for `listed` to know a list it may read back."""
     scratch = folder / "_scratch.parquet"
-    path_hashes, key_hashes = _scratch_rows(entries, scratch)
+    path_hashes, key_hashes = _scratch_rows(((redact(path), key) for path, key in entries), scratch)
     dropped = _repeated_paths(scratch, path_hashes)
     del path_hashes
     renames = _renames(scratch, key_hashes, dropped)
@@ -223,14 +284,18 @@ def write_file_lists(entries: Iterable[tuple[str, str]], folder: Path, rows_per_
 @contextlib.contextmanager
 def listed(entries: Callable[[], Iterable[tuple[str, str]]], targets: dict[str, storage.Location],
            rows_per_group: int, request: dict, part_of: Callable[[str], str] | None = None,
-           relist: bool = False) -> Iterator[dict[str, tuple[FileList, Path | None]]]:
+           relist: bool = False, roots: tuple[str, ...] | None = None,
+           ) -> Iterator[dict[str, tuple[FileList, Path | None]]]:
     """part -> (its list, the local file to put into its output folder, or None) for an output
     of one or more parts (`targets`, part -> folder). The lists already in the folders are read
-    when they were made for the same `request` and group size (unless `relist`); else `entries()`
-    is listed again into a scratch folder, removed on exit. A part with no inputs is left out."""
+    when they were made for the same `request` and group size (unless `relist`), each verified
+    against its hash and the inputs' `roots` (verify_list); else `entries()` is listed again
+    into a scratch folder, removed on exit. A part with no inputs is left out."""
     found = {part: read_file_list(storage.join(folder, FILE_LIST)) for part, folder in targets.items()}
     if not relist and all(f is not None and (f.request, f.rows_per_group) == ({**request, "part": part}, rows_per_group)
                           for part, f in found.items()):
+        for f in found.values():
+            verify_list(f, roots)
         yield {part: (f, None) for part, f in found.items() if f.count}
         return
     folder = Path(tempfile.mkdtemp(prefix="inpaint-data-list-"))
@@ -275,8 +340,10 @@ def read_file_list(location: storage.Location) -> FileList | None:
         return None
 
 
-def read_rows(location: storage.Location, start: int, stop: int) -> list[tuple[str, str]]:
-    """(path, key) of rows start..stop-1 of a list, reading only the row groups that hold them."""
+def read_rows(location: storage.Location, start: int, stop: int,
+              roots: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
+    """(path, key) of rows start..stop-1 of a list, reading only the row groups that hold them;
+    with the job's input `roots`, each path as `resolve_row` gives it (a row outside them raises)."""
     with storage.open_input(location) as f:
         parquet = pq.ParquetFile(f)
         groups, first, row = [], None, 0
@@ -289,4 +356,7 @@ def read_rows(location: storage.Location, start: int, stop: int) -> list[tuple[s
         if not groups:
             return []
         table = parquet.read_row_groups(groups).slice(start - first, stop - start)
-    return list(zip(table.column("path").to_pylist(), table.column("key").to_pylist()))
+    paths = table.column("path").to_pylist()
+    if roots is not None:
+        paths = [resolve_row(path, roots) for path in paths]
+    return list(zip(paths, table.column("key").to_pylist()))

@@ -20,7 +20,7 @@ import torch
 
 from .. import storage
 from ..errors import InputError, first_line
-from ..fileio import atomic_file
+from ..fileio import atomic_file, redacted
 
 PLAIN_TYPES = (str, int, float, bool, type(None), torch.Tensor, torch.dtype, torch.Size)
 
@@ -71,8 +71,10 @@ def load_pt(path: str | Path, what: str = "file") -> Any:
 
 def save_pt(obj: Any, path: str | Path) -> str | Path:
     """Write plain data (see check_plain) to `path` atomically: a temporary sibling, then a
-    rename (a temporary key, then a move, for a URL: see storage)."""
+    rename (a temporary key, then a move, for a URL: see storage). Strings are written without
+    URL secrets (fileio.redact): a checkpoint's recorded settings hold the run's locations."""
     check_plain(obj)
+    obj = redacted(obj)
     if storage.is_remote(path):
         buffer = io.BytesIO()
         torch.save(obj, buffer)

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import storage
 from ..datasets.ecosystem import ContainerReader
-from ..datasets.file_list import FILE_LIST, listed
+from ..datasets.file_list import FILE_LIST, input_roots, listed
 from ..datasets.image_inputs import image_entries
 from ..datasets.images import MAX_PIXELS, ImageError, decode_rgb
 from ..datasets.manifest import listing_identity
@@ -144,7 +144,8 @@ def run_edges(out_dir: str | Path, inputs: list[str], spec: EdgeSpec, *, options
         return run_job(out_dir, job, plans, produce, prefix=PREFIX, options=options, resources=resources)
     root = storage.normalise(out_dir)
     request = {"inputs": [storage.absolute(i) for i in inputs]}
-    with listed(lambda: image_entries(inputs), {"": root}, shard_size, request, relist=relist) as lists:
+    roots = input_roots(inputs)
+    with listed(lambda: image_entries(inputs), {"": root}, shard_size, request, relist=relist, roots=roots) as lists:
         if not lists:
             raise FileNotFoundError(f"no images found in {inputs}")
         file_list, local = lists[""]
@@ -152,6 +153,6 @@ def run_edges(out_dir: str | Path, inputs: list[str], spec: EdgeSpec, *, options
             options.on_total(file_list.count, "images")
         job = {"name": "edges", "format": options.fmt, "inputs": file_list.identity(), "shard_size": shard_size,
                **settings}
-        plans = plan_file_list_shards(str(storage.join(root, FILE_LIST)), file_list.count, shard_size)
+        plans = plan_file_list_shards(str(storage.join(root, FILE_LIST)), file_list.count, shard_size, roots=roots)
         return run_job(root, job, plans, produce, prefix=PREFIX, options=options, resources=resources,
                        input_list=(FILE_LIST, local))

@@ -15,7 +15,7 @@ import numpy as np
 from .. import storage
 from ..datasets.codec import decode_gray, encode_image
 from ..datasets.ecosystem import ContainerReader
-from ..datasets.file_list import FILE_LIST, listed
+from ..datasets.file_list import FILE_LIST, input_roots, listed
 from ..datasets.geometry import crop, crop_box, resize_short_side
 from ..datasets.image_inputs import image_entries
 from ..datasets.images import MAX_PIXELS, MAX_SIDE, ImageError, decode_rgb
@@ -155,7 +155,8 @@ def run_shard_images(out_dir: str | Path, inputs: list[str], spec: ShardSpec, *,
 
     edges = EdgeIndex(edges_dir) if edges_dir else None
     results = {}
-    with listed(lambda: image_entries(inputs), targets, shard_size, request, part_of, relist) as lists:
+    roots = input_roots(inputs)
+    with listed(lambda: image_entries(inputs), targets, shard_size, request, part_of, relist, roots) as lists:
         if not lists:
             raise FileNotFoundError(f"no images found in {inputs}")
         if options.on_total is not None:
@@ -167,7 +168,7 @@ def run_shard_images(out_dir: str | Path, inputs: list[str], spec: ShardSpec, *,
                    "inputs": file_list.identity(), "edges": storage.absolute(edges_dir) if edges_dir else None,
                    "shard_size": shard_size, "val_fraction": val_fraction, **asdict(spec)}
             edge_shards = (lambda plan: edges.shards_of([key for _, key in plan_inputs(plan)])) if edges else None
-            plans = plan_file_list_shards(str(location), file_list.count, shard_size, edge_shards)
+            plans = plan_file_list_shards(str(location), file_list.count, shard_size, edge_shards, roots)
             results[part or "train"] = run_job(target, job, plans, partial(image_samples, spec=spec), prefix=PREFIX,
                                                options=options, input_list=(FILE_LIST, local))
     return results["train"] if val_fraction <= 0 else combine(root, results)

@@ -33,6 +33,7 @@ class ShardPlan:
     source: str = ""
     items: tuple = ()
     file_list: str = ""
+    roots: tuple[str, ...] | None = None  # where the file list's rows may point (file_list.input_roots)
 
 
 Produce = Callable[[ShardPlan], Iterable[Sample | SampleError | Skipped]]
@@ -46,12 +47,13 @@ def plan_shards(count: int, shard_size: int) -> Iterator[ShardPlan]:
     return (ShardPlan(i, start, min(start + shard_size, count)) for i, start in enumerate(range(0, count, shard_size)))
 
 
-def plan_file_list_shards(location: str, count: int, shard_size: int, items=None) -> Iterator[ShardPlan]:
+def plan_file_list_shards(location: str, count: int, shard_size: int, items=None,
+                          roots: tuple[str, ...] | None = None) -> Iterator[ShardPlan]:
     """Shards of `shard_size` rows of a file list of `count` rows, lazily (the driver never holds
-    the inputs; each task reads its rows). `items(plan)`, if given, gives a value per row, which
-    plan_inputs appends to the row."""
+    the inputs; each task reads its rows, inside the job's input `roots`). `items(plan)`, if
+    given, gives a value per row, which plan_inputs appends to the row."""
     for index, start in enumerate(range(0, count, shard_size)):
-        plan = ShardPlan(index, start, min(start + shard_size, count), file_list=str(location))
+        plan = ShardPlan(index, start, min(start + shard_size, count), file_list=str(location), roots=roots)
         yield replace(plan, items=tuple(items(plan))) if items else plan
 
 
@@ -59,7 +61,7 @@ def plan_inputs(plan: ShardPlan) -> list:
     """The inputs of an item shard: its file list's rows (path, key[, its value in `items`]), or
     its `items`."""
     if plan.file_list:
-        rows = read_rows(plan.file_list, plan.start, plan.stop)
+        rows = read_rows(plan.file_list, plan.start, plan.stop, plan.roots)
         return [(*row, value) for row, value in zip(rows, plan.items)] if plan.items else rows
     return list(plan.items)
 

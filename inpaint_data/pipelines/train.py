@@ -17,6 +17,7 @@ from .. import __version__, storage
 from ..datasets.manifest import output_lock
 from ..datasets.readers import detect_format, shard_paths
 from ..errors import InputError
+from ..fileio import redacted
 from ..models.files import load_pt
 from ..models.registry import model_entry
 from .checkpoints import batches_per_epoch, export_model, init_weights, run_checkpoints
@@ -70,7 +71,7 @@ def _check_same_run(saved: storage.Location, settings: dict) -> None:
         if f.name not in previous and f.default is not MISSING:
             previous[f.name] = list(f.default) if isinstance(f.default, tuple) else f.default
     ignored = {"steps", "epochs"} | {k for k in unused_settings(settings["model"]) if settings.get(k) is None}
-    changed = sorted(k for k in settings if k not in ignored and previous.get(k) != settings[k])
+    changed = sorted(k for k in settings if k not in ignored and previous.get(k) != redacted(settings[k]))
     if changed:
         raise InputError(f"{storage.parent_of(saved)} holds a run with other settings ({', '.join(changed)}); "
                          "use another --out")

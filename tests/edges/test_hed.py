@@ -57,7 +57,7 @@ def test_missing_and_mismatched_weights_say_how_to_get_them(tmp_path):
     with pytest.raises(WeightsError, match="does not hold HED weights"):
         load_hed(tmp_path / "other.pt")
     (tmp_path / "junk.pt").write_text("junk")
-    with pytest.raises(WeightsError, match="not a PyTorch file"):
+    with pytest.raises(WeightsError, match="not a weights file"):
         load_hed(tmp_path / "junk.pt")
 
 

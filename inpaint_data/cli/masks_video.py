@@ -25,6 +25,9 @@ _OPTIONS = [
                       "none: the raw mask at the video's resolution."),
     click.option("--per-pair", type=click.IntRange(min=1), default=1, show_default=True,
                  help="video: augmented masks per frame pair."),
+    click.option("--max-video-bytes", type=click.IntRange(min=1), default=4 * 2**30, show_default=True,
+                 help="video: largest video copied from a URL or a tar member for decoding; larger ones are "
+                      "skipped and recorded."),
     click.option("--chunk-frames", type=click.IntRange(min=2), default=64, show_default=True,
                  help="video: frames per Ray task (chunks overlap by one frame)."),
     click.option("--consistency", type=RangeType(float, 0.0, None), default="0.01:0.5", show_default=True,
@@ -63,7 +66,7 @@ def video_options(fn):
 def run_video_command(ctx, videos, size, out_dir, fmt, seed, workers, hole_range, balance, dilate, *,
                       flow, flow_preset, stride, max_frames, resize, augment, per_pair, chunk_frames,
                       consistency, motion_boundary, reliability_sigma, reliability_threshold, min_component,
-                      off_frame, in_frame, directions, cut_threshold, dedupe_iou, relist):
+                      off_frame, in_frame, directions, cut_threshold, dedupe_iou, relist, max_video_bytes):
     from ..maskgen.video import OcclusionParams
     from ..pipelines.masks_video import VideoMaskSpec, run_video_masks
 
@@ -79,6 +82,7 @@ def run_video_command(ctx, videos, size, out_dir, fmt, seed, workers, hole_range
         stride=stride, max_frames=max_frames, resize=resize, chunk_frames=chunk_frames,
         cut_threshold=cut_threshold, dedupe_iou=dedupe_iou, augment=augment == "nvidia", per_pair=per_pair,
         height=size[0], width=size[1], seed=seed, hole_range=hole_range, balance=balance, dilate=dilate,
+        max_video_bytes=max_video_bytes,
     )
     def run(options):
         try:

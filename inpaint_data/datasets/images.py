@@ -23,6 +23,9 @@ IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
 #: Largest image decoded by default (8192 x 8192): a 100000 x 100000 header, or a small file
 #: that inflates to 16000 x 16000, is refused before any pixel memory is allocated.
 MAX_PIXELS = 8192 * 8192
+#: Bytes a pixel may decode to, times --max-pixels: 8-bit RGBA at the pixel limit; a 16-bit or
+#: many-channel image (decoded at its own depth first) is refused at fewer pixels.
+DECODED_BYTES_PER_PIXEL = 4
 
 
 class ImageError(RuntimeError):
@@ -33,11 +36,34 @@ class ImageWriteError(OSError):
     """An image that could not be written; the message says where and why."""
 
 
+#: PNG colour type -> samples a pixel (a palette decodes to RGB, or RGBA with transparency).
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 4, 4: 2, 6: 4}
+
+
 def _png_size(data: bytes) -> tuple[int, int]:
     if len(data) < 24 or data[12:16] != b"IHDR":
         raise ImageError("PNG without an IHDR header")
     w, h = struct.unpack(">II", data[16:24])
     return w, h
+
+
+def _pixel_bytes(data: bytes) -> int:
+    """Bytes a pixel decodes to at the image's own depth (before any conversion to 8-bit RGB):
+    PNG from IHDR (bit depth, colour type), JPEG from its frame header, others through PIL."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 26:
+        return _PNG_CHANNELS.get(data[25], 4) * (2 if data[24] == 16 else 1)
+    if data[:2] == b"\xff\xd8":
+        return 3  # 8-bit samples; CMYK or 4-component JPEGs decode to 3 channels
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(data)) as im:
+                bits = 4 if im.mode in ("I", "F") else 2 if "16" in im.mode else 1
+                return len(im.getbands()) * bits
+    except Exception:  # already sized by image_size; decoding says what is wrong
+        return 4
 
 
 #: JPEG start-of-frame markers (baseline, progressive, lossless, arithmetic; not DHT/JPG/DAC).
@@ -90,6 +116,11 @@ def check_pixels(data: bytes, max_pixels: int | None = MAX_PIXELS) -> tuple[int,
         raise ImageError(f"header claims an empty {w} x {h} image")
     if max_pixels is not None and w * h > max_pixels:
         raise ImageError(f"refused: {w} x {h} = {w * h:,} pixels is over the --max-pixels limit of {max_pixels:,}")
+    limit = DECODED_BYTES_PER_PIXEL * max_pixels if max_pixels is not None else None
+    if limit is not None and w * h * _pixel_bytes(data) > limit:
+        raise ImageError(f"refused: {w} x {h} at {_pixel_bytes(data)} bytes a pixel decodes to "
+                         f"{w * h * _pixel_bytes(data):,} bytes, over the {limit:,} of --max-pixels "
+                         f"({DECODED_BYTES_PER_PIXEL} bytes a pixel); raise --max-pixels to allow it")
     return w, h
 
 

@@ -111,11 +111,20 @@ def _tar_members(shard: str | Path, skipped: list[tuple[str, str]] | None,
             yield info.name, tar.extractfile(info).read()
 
 
-def _parquet_records(shard: str | Path) -> Iterator[tuple[str, dict[str, bytes]]]:
+def _parquet_records(shard: str | Path, skipped: list[tuple[str, str]] | None,
+                     max_member_bytes: int) -> Iterator[tuple[str, dict[str, bytes]]]:
+    """A row group at a time; one whose uncompressed size (from the metadata, before anything is
+    decompressed) is over `max_member_bytes` a sample is skipped and reported."""
     with storage.open_input(shard) as f:
-        rows = pq.read_table(f).to_pylist()
-    for row in rows:
-        yield row["key"], row_to_members(row)
+        parquet = pq.ParquetFile(f)
+        for i in range(parquet.num_row_groups):
+            meta = parquet.metadata.row_group(i)
+            if meta.total_byte_size > max_member_bytes * max(1, meta.num_rows):
+                _skip(skipped, f"{shard}:row group {i}", f"{meta.total_byte_size:,} bytes uncompressed for "
+                      f"{meta.num_rows} rows is over the {max_member_bytes:,}-byte member limit")
+                continue
+            for row in parquet.read_row_group(i).to_pylist():
+                yield row["key"], row_to_members(row)
 
 
 def shard_records(shard: str | Path, skipped: list[tuple[str, str]] | None = None,
@@ -126,7 +135,7 @@ def shard_records(shard: str | Path, skipped: list[tuple[str, str]] | None = Non
     (shard:member, reason), or logged as a warning when no list is given."""
     name = storage.name_of(shard)
     if name.endswith(".parquet"):
-        return _parquet_records(shard)
+        return _parquet_records(shard, skipped, max_member_bytes)
     if name.endswith(".tar"):
         return _group(_tar_members(shard, skipped, max_member_bytes))
     return _group(_files_members(shard, skipped, max_member_bytes))

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from .. import storage
-from .ecosystem import archive_members, is_img2dataset_folder, local_file
+from .ecosystem import MAX_VIDEO_BYTES, archive_members, is_img2dataset_folder, local_file
 
 VIDEO_EXTS = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".flv", ".wmv", ".ts"}
 
@@ -70,10 +70,10 @@ def _decord_reader(path: str, size: tuple[int, int] | None = None):
     return decord.VideoReader(path, ctx=decord.cpu(0), num_threads=1, height=size[0], width=size[1])
 
 
-def probe_video(path: str, short_side: int | None = None) -> VideoInfo:
+def probe_video(path: str, short_side: int | None = None, max_bytes: int = MAX_VIDEO_BYTES) -> VideoInfo:
     """Frame count, size (after resizing) and rate; raises VideoError when neither backend opens it.
-    `path` may be a `TAR::member` address (a temporary copy of the member is opened)."""
-    address, path = path, local_file(path)
+    `path` may be a `TAR::member` address or a URL (a temporary copy, of at most `max_bytes`, is opened)."""
+    address, path = path, local_file(path, max_bytes)
     if Path(path).stat().st_size == 0:
         raise VideoError("empty file")
     try:
@@ -95,13 +95,14 @@ def probe_video(path: str, short_side: int | None = None) -> VideoInfo:
     return VideoInfo(address, frames, h, w, fps, backend)
 
 
-def read_frames(info: VideoInfo, start: int, stop: int, stride: int = 1) -> Iterator[tuple[int, np.ndarray]]:
+def read_frames(info: VideoInfo, start: int, stop: int, stride: int = 1,
+                max_bytes: int = MAX_VIDEO_BYTES) -> Iterator[tuple[int, np.ndarray]]:
     """(frame index, RGB frame) for start, start+stride, ... < stop, decoded sequentially.
 
     Raises VideoError when a frame in the range cannot be decoded (frames before it are yielded).
     """
     size = (info.height, info.width)
-    path = local_file(info.path)
+    path = local_file(info.path, max_bytes)
     if info.backend == "decord":
         vr = _decord_reader(path, size)
         index = start

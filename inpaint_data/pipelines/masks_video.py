@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from .. import storage
+from ..datasets.ecosystem import MAX_VIDEO_BYTES
 from ..datasets.file_list import read_table, write_table
 from ..datasets.records import Sample, SampleError, Skipped, key_seed
 from ..datasets.video import VideoError, find_videos, probe_video, read_frames, video_id
@@ -73,6 +74,7 @@ class VideoMaskSpec:
     width: int = 512
     seed: int = 0
     hole_range: tuple[float, float] | None = None
+    max_video_bytes: int = MAX_VIDEO_BYTES  # larger remote videos and tar members are skipped (recorded)
     balance: str | None = None
     dilate: bool = False
 
@@ -81,25 +83,26 @@ class VideoMaskSpec:
 PROBE_BATCH = 64
 
 
-def frame_counts(videos: list[str]) -> list[int | None]:
+def frame_counts(videos: list[str], max_bytes: int = MAX_VIDEO_BYTES) -> list[int | None]:
     """The frame count of each video, None for one that cannot be probed (Ray-free: one batch)."""
     counts: list[int | None] = []
     for path in videos:
         try:
-            counts.append(probe_video(path).frames)
+            counts.append(probe_video(path, max_bytes=max_bytes).frames)
         except (VideoError, OSError):
             counts.append(None)
     return counts
 
 
-def probe_frame_counts(videos: list[str], options: JobOptions) -> list[int | None]:
+def probe_frame_counts(videos: list[str], options: JobOptions,
+                       max_bytes: int = MAX_VIDEO_BYTES) -> list[int | None]:
     """frame_counts of every video: in this process for one batch or `workers=0`, else as Ray
     tasks of PROBE_BATCH videos each (remote videos are fetched by the nodes, not the driver)."""
     if options.workers == 0 or len(videos) <= PROBE_BATCH:
-        return frame_counts(videos)
+        return frame_counts(videos, max_bytes)
     from .distributor import map_batches_on_ray
 
-    return map_batches_on_ray(frame_counts, videos, PROBE_BATCH, options)
+    return map_batches_on_ray(partial(frame_counts, max_bytes=max_bytes), videos, PROBE_BATCH, options)
 
 
 def plan_video_shards(videos: list[str], spec: VideoMaskSpec, counts: list[int | None]) -> list[ShardPlan]:
@@ -146,7 +149,7 @@ def video_chunk_samples(plan: ShardPlan, spec: VideoMaskSpec) -> Iterator[Sample
     augmented masks of it), with skipped pairs and unreadable input reported."""
     cv2.setNumThreads(1)  # one Ray task per CPU
     try:
-        info = probe_video(plan.source, spec.resize)
+        info = probe_video(plan.source, spec.resize, spec.max_video_bytes)
     except (VideoError, OSError) as e:
         yield SampleError(plan.source, str(e))
         return
@@ -155,7 +158,7 @@ def video_chunk_samples(plan: ShardPlan, spec: VideoMaskSpec) -> Iterator[Sample
     previous: tuple[int, np.ndarray] | None = None
     kept_raw: np.ndarray | None = None
     try:
-        for frame, rgb in read_frames(info, plan.start, plan.stop, spec.stride):
+        for frame, rgb in read_frames(info, plan.start, plan.stop, spec.stride, spec.max_video_bytes):
             gray = to_gray(rgb)
             if previous is None:
                 previous = frame, gray
@@ -216,9 +219,10 @@ def run_video_masks(out_dir: str | Path, inputs: list[str], spec: VideoMaskSpec,
             videos = find_videos(inputs)
             if not videos:
                 raise FileNotFoundError(f"no videos found in {inputs}")
-            listing = {"path": videos, "frames": probe_frame_counts(videos, options)}
+            listing = {"path": videos, "frames": probe_frame_counts(videos, options, spec.max_video_bytes)}
             local = write_table(listing, Path(scratch) / VIDEO_LIST, request)
-        job = {"name": "masks-video", "format": options.fmt, "videos": listing["path"], **asdict(spec)}
+        settings = {k: v for k, v in asdict(spec).items() if k != "max_video_bytes"}  # a limit, not the output's
+        job = {"name": "masks-video", "format": options.fmt, "videos": listing["path"], **settings}
         plans = plan_video_shards(listing["path"], spec, listing["frames"])
         if options.on_total is not None:
             options.on_total(sum(plan.stop - plan.start for plan in plans))

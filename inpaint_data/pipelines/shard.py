@@ -5,6 +5,7 @@ and val."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from functools import partial
@@ -21,8 +22,9 @@ from ..datasets.image_inputs import image_entries
 from ..datasets.images import MAX_PIXELS, MAX_SIDE, ImageError, decode_rgb
 from ..datasets.manifest import ManifestMismatch
 from ..datasets.readers import detect_format, shard_paths, shard_records
-from ..datasets.records import EDGE_EXT, Sample, SampleError, key_seed
+from ..datasets.records import EDGE_EXT, META_EXT, Sample, SampleError, key_seed
 from ..errors import InputError
+from ..fileio import redact
 from .job import JobOptions, JobResult, combine, run_job
 from .shards import ShardPlan, plan_file_list_shards, plan_inputs
 
@@ -49,28 +51,30 @@ def in_validation(key: str, fraction: float, seed: int) -> bool:
 
 
 class EdgeIndex:
-    """Which edge shard holds each key of an edges output folder, in 20 bytes a key (a 16-byte
-    key hash and a shard number, sorted numpy arrays), so that joining 10 million images with
-    their edge maps does not hold 10 million strings on the driver. Only keys are read."""
+    """Which edge shard holds the edge map of each source image of an edges output folder, in
+    20 bytes an image (a 16-byte hash of the source the edge record names and a shard number,
+    sorted numpy arrays), so that joining 10 million images with their edge maps does not hold
+    10 million strings on the driver. Images are joined by what they are (their location, as
+    the edges job recorded it), not by key: two jobs that listed other files give other keys."""
 
     def __init__(self, edges_dir: str):
         self.shards = [str(s) for s in shard_paths(edges_dir, detect_format(edges_dir))]
         hashes: list[bytes] = []
         numbers: list[int] = []
         for number, shard in enumerate(self.shards):
-            for key, members in shard_records(shard):
-                if EDGE_EXT in members:
-                    hashes.append(_key_digest(key))
+            for _, members in shard_records(shard):
+                if EDGE_EXT in members and META_EXT in members:
+                    hashes.append(_key_digest(_edge_source(members)))
                     numbers.append(number)
         keys = np.frombuffer(b"".join(hashes), "S16")
         order = np.argsort(keys, kind="stable")
         self.keys, self.numbers = keys[order], np.asarray(numbers, np.int32)[order]
 
-    def shards_of(self, keys: list[str]) -> list[str]:
-        """The edge shard of each key ("" for a key without an edge map)."""
-        wanted = np.frombuffer(b"".join(map(_key_digest, keys)), "S16")
+    def shards_of(self, sources: list[str]) -> list[str]:
+        """The edge shard of each source image ("" for one without an edge map)."""
+        wanted = np.frombuffer(b"".join(_key_digest(redact(s)) for s in sources), "S16")
         at = np.minimum(np.searchsorted(self.keys, wanted), max(len(self.keys) - 1, 0))
-        found = (self.keys[at] == wanted) if len(self.keys) else np.zeros(len(keys), bool)
+        found = (self.keys[at] == wanted) if len(self.keys) else np.zeros(len(sources), bool)
         return [self.shards[self.numbers[i]] if hit else "" for i, hit in zip(at.tolist(), found.tolist())]
 
 
@@ -78,16 +82,26 @@ def _key_digest(key: str) -> bytes:
     return hashlib.blake2b(key.encode(), digest_size=16).digest()
 
 
+def _edge_source(members: dict[str, bytes]) -> str:
+    """The image an edge record was made from (its json's `source`, as the edges job wrote it)."""
+    try:
+        return str(json.loads(members[META_EXT]).get("source", ""))
+    except ValueError:
+        return ""
+
+
 def _edges_for(inputs: list[tuple]) -> dict[str, bytes]:
-    """key -> edge map bytes of the inputs (path, key[, edge shard]) that have one."""
-    wanted: dict[str, set[str]] = {}
-    for _, key, *extra in inputs:
+    """key -> edge map bytes of the inputs (path, key[, edge shard]) that have one, matched by
+    the source image the edge record names."""
+    wanted: dict[str, dict[str, str]] = {}
+    for path, key, *extra in inputs:
         if extra and extra[0]:
-            wanted.setdefault(extra[0], set()).add(key)
+            wanted.setdefault(extra[0], {})[redact(path)] = key
     found = {}
     for shard, keys in wanted.items():
-        for key, members in shard_records(shard):
-            if key in keys:
+        for _, members in shard_records(shard):
+            key = keys.get(_edge_source(members)) if EDGE_EXT in members else None
+            if key is not None:
                 found[key] = members[EDGE_EXT]
     return found
 
@@ -96,6 +110,7 @@ def image_samples(plan: ShardPlan, spec: ShardSpec) -> Iterator[Sample | SampleE
     """Resized, cropped, re-encoded images (kept as they are when nothing changes) with edges."""
     inputs = plan_inputs(plan)
     edges = _edges_for(inputs)
+    edges_wanted = bool(plan.items)  # the job was given --edges (each row then carries its edge shard or "")
     reader = ContainerReader()
     for path, key, *_ in inputs:
         try:
@@ -105,6 +120,8 @@ def image_samples(plan: ShardPlan, spec: ShardSpec) -> Iterator[Sample | SampleE
             yield SampleError(path, str(e) if isinstance(e, ImageError) else f"cannot read: {e}")
             continue
         h0, w0 = image.shape[:2]
+        if edges_wanted and key not in edges:
+            yield SampleError(path, "kept without an edge map: the --edges folder has none made from this image")
         try:
             edge = decode_gray(edges[key]) if key in edges else None
         except ValueError as e:
@@ -167,7 +184,7 @@ def run_shard_images(out_dir: str | Path, inputs: list[str], spec: ShardSpec, *,
             job = {"name": "shard-images", "format": options.fmt, "split": part or "train",
                    "inputs": file_list.identity(), "edges": storage.absolute(edges_dir) if edges_dir else None,
                    "shard_size": shard_size, "val_fraction": val_fraction, **asdict(spec)}
-            edge_shards = (lambda plan: edges.shards_of([key for _, key in plan_inputs(plan)])) if edges else None
+            edge_shards = (lambda plan: edges.shards_of([path for path, _ in plan_inputs(plan)])) if edges else None
             plans = plan_file_list_shards(str(location), file_list.count, shard_size, edge_shards, roots)
             results[part or "train"] = run_job(target, job, plans, partial(image_samples, spec=spec), prefix=PREFIX,
                                                options=options, input_list=(FILE_LIST, local))

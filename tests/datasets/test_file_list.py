@@ -140,7 +140,7 @@ def test_a_rerun_writes_nothing_and_the_lists_hold_every_key_once(tmp_path, val_
     assert all(keys)  # no empty list written
 
 
-def test_the_edge_index_finds_each_keys_shard_and_none_for_a_missing_key(tmp_path):
+def test_the_edge_index_finds_each_images_shard_and_none_for_a_missing_one(tmp_path):
     from inpaint_data.pipelines.edges import EdgeSpec, run_edges
     from inpaint_data.pipelines.shard import EdgeIndex
 
@@ -151,7 +151,8 @@ def test_the_edge_index_finds_each_keys_shard_and_none_for_a_missing_key(tmp_pat
     run_edges(tmp_path / "edges", [str(images)], EdgeSpec(method="canny"), options=JobOptions(shard_size=2, workers=0))
     index = EdgeIndex(str(tmp_path / "edges"))
     first, second = (str(tmp_path / "edges" / f"edges-00000{i}.tar") for i in (0, 1))
-    assert index.shards_of(["img2", "missing", "img0", "img1"]) == [second, "", first, first]
+    source = {name: str((images / f"{name}.png").resolve()) for name in ("img0", "img1", "img2", "missing")}
+    assert index.shards_of([source[n] for n in ("img2", "missing", "img0", "img1")]) == [second, "", first, first]
     assert index.keys.nbytes + index.numbers.nbytes == 3 * 20
 
 

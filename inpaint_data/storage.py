@@ -153,7 +153,14 @@ LIST_AHEAD = 8
 
 
 def walk_files(location: Location) -> Iterator[tuple[str, str]]:
-    """(location, path relative to `location`) of every file under a folder or prefix, streamed
+    """(location, path relative to `location`) of every file under a folder or prefix (see
+    walk_stamped)."""
+    return ((loc, rel) for loc, rel, _ in walk_stamped(location))
+
+
+def walk_stamped(location: Location) -> Iterator[tuple[str, str, str]]:
+    """(location, path relative to `location`, stamp) of every file under a folder or prefix
+    (the stamp: `stamp_of`, from the listing itself, no request a file), streamed
     in the order of sorted Paths: a folder's entries by name, a subfolder walked where its name
     falls. One folder's listing is held per level, never the whole tree, so 10 million files walk
     in flat memory; up to LIST_AHEAD folders are listed ahead at once (an object store is asked a
@@ -171,50 +178,79 @@ def walk_files(location: Location) -> Iterator[tuple[str, str]]:
             entries = list_folder(root)
         except FileNotFoundError:
             return
-        for rel in _walk(list_folder, root, "", entries, pool):
-            yield f"{prefix}/{rel}", rel
+        for rel, stamp in _walk(list_folder, root, "", entries, pool):
+            yield f"{prefix}/{rel}", rel, stamp
 
 
-def _walk(list_folder, folder: str, rel: str, entries: list[tuple[str, bool]], pool) -> Iterator[str]:
-    """The relative paths of the files under `folder`, whose sorted (name, is_folder) `entries`
-    are given; its subfolders' listings are asked for ahead, in the order they are walked."""
-    subfolders = (name for name, is_folder in entries if is_folder)
+def _walk(list_folder, folder: str, rel: str, entries: list[tuple[str, bool, str]], pool) -> Iterator[tuple[str, str]]:
+    """(relative path, stamp) of the files under `folder`, whose sorted (name, is_folder, stamp)
+    `entries` are given; its subfolders' listings are asked for ahead, in the order they are walked."""
+    subfolders = (name for name, is_folder, _ in entries if is_folder)
     ahead: deque = deque()
-    for name, is_folder in entries:
+    for name, is_folder, stamp in entries:
         if not is_folder:
-            yield rel + name
+            yield rel + name, stamp
             continue
         while len(ahead) < LIST_AHEAD and (following := next(subfolders, None)) is not None:
             ahead.append(pool.submit(list_folder, f"{folder}/{following}"))
         yield from _walk(list_folder, f"{folder}/{name}", f"{rel}{name}/", ahead.popleft().result(), pool)
 
 
-def _list_local(folder: str) -> list[tuple[str, bool]]:
+def _list_local(folder: str) -> list[tuple[str, bool, str]]:
     with os.scandir(folder) as found:
-        entries = [(e.name, e.is_dir(follow_symlinks=False)) for e in found
-                   if e.is_dir(follow_symlinks=False) or e.is_file()]
+        entries = [(e.name, True, "") if e.is_dir(follow_symlinks=False) else (e.name, False, _local_stamp(e.stat()))
+                   for e in found if e.is_dir(follow_symlinks=False) or e.is_file()]
     return sorted(entries)
 
 
-def _list_remote(fs, folder: str) -> list[tuple[str, bool]]:
+def _list_remote(fs, folder: str) -> list[tuple[str, bool, str]]:
     try:
         listing = fs.ls(folder, detail=True, refresh=True)
     finally:
         fs.invalidate_cache(folder)  # the walk holds no listing it has passed
-    return sorted((name_of(e["name"]), e["type"] == "directory") for e in listing
+    return sorted((name_of(e["name"]), e["type"] == "directory", _remote_stamp(e)) for e in listing
                   if e["name"].rstrip("/") != folder)
 
 
+def _local_stamp(stat: os.stat_result) -> str:
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def _remote_stamp(info: dict) -> str:
+    """An object's version as its listing gives it: the ETag where the store has one, else size
+    and modification time."""
+    if info.get("type") == "directory":
+        return ""
+    etag = info.get("ETag") or info.get("etag")
+    when = info.get("LastModified") or info.get("mtime") or info.get("updated") or info.get("created") or ""
+    return f"{info.get('size', '')}:{etag.strip(chr(34))}" if etag else f"{info.get('size', '')}:{when}"
+
+
+def stamp_of(location: Location) -> str:
+    """A file's version as `size:mtime_ns` (local) or `size:ETag` / `size:modified` (a URL): a
+    file changed under the same name gets another stamp, so a re-listed job sees the change."""
+    if not is_remote(location):
+        return _local_stamp(os.stat(local_path(location)))
+    fs, path = filesystem(str(location))
+    return _remote_stamp(fs.info(path))
+
+
 def iter_files(item: str, extensions, what: str = "file") -> Iterator[tuple[str, str]]:
-    """(location, name) of the files `item` names, streamed: a file (whatever its extension;
-    name: its stem), a folder or prefix walked for `extensions` (name: the path below it without
-    extension, in walk order), or a glob (name: the stem, sorted). Raises FileNotFoundError when
-    a glob matches nothing."""
+    """(location, name) of the files `item` names (see iter_stamped_files)."""
+    return ((loc, name) for loc, name, _ in iter_stamped_files(item, extensions, what))
+
+
+def iter_stamped_files(item: str, extensions, what: str = "file") -> Iterator[tuple[str, str, str]]:
+    """(location, name, stamp) of the files `item` names, streamed: a file (whatever its
+    extension; name: its stem), a folder or prefix walked for `extensions` (name: the path below
+    it without extension, in walk order), or a glob (name: the stem, sorted). The stamp is the
+    file's version (`stamp_of`). Raises FileNotFoundError when a glob matches nothing."""
     if is_file(item):
-        yield (str(local_path(item).resolve()) if not is_remote(item) else item), _stem(name_of(item))
+        yield (str(local_path(item).resolve()) if not is_remote(item) else item), _stem(name_of(item)), stamp_of(item)
         return
     if is_dir(item):
-        yield from ((loc, rel.rsplit(".", 1)[0]) for loc, rel in walk_files(item) if _suffix(rel) in extensions)
+        yield from ((loc, rel.rsplit(".", 1)[0], stamp) for loc, rel, stamp in walk_stamped(item)
+                    if _suffix(rel) in extensions)
         return
     if is_remote(item):
         fs, pattern = filesystem(item)
@@ -223,7 +259,7 @@ def iter_files(item: str, extensions, what: str = "file") -> Iterator[tuple[str,
         matches = [str(Path(m).resolve()) for m in glob.glob(item, recursive=True) if Path(m).is_file()]
     if not matches:
         raise FileNotFoundError(f"no {what} matches {item!r}")
-    yield from ((m, _stem(name_of(m))) for m in sorted(matches))
+    yield from ((m, _stem(name_of(m)), stamp_of(m)) for m in sorted(matches))
 
 
 def find_files(item: str, extensions, what: str = "file") -> dict[str, str]:

@@ -49,20 +49,26 @@ def archive_members(folder: storage.Location, extensions) -> Iterator[str]:
     """`TAR::member` addresses of the members with these extensions in the img2dataset /
     video2dataset shard tars (`00000.tar`, ...) of a folder, in shard and member order, streamed
     (tar headers only are parsed; a remote tar is read through in blocks)."""
+    return (address for address, _ in stamped_archive_members(folder, extensions))
+
+
+def stamped_archive_members(folder: storage.Location, extensions) -> Iterator[tuple[str, str]]:
+    """(address, stamp) of archive_members; the stamp is the member's size and time."""
     for shard in _shards(folder, ".tar"):
         with storage.open_input(shard) as f, tarfile.open(fileobj=f) as tar:
             for info in tar:
                 if info.isfile() and Path(info.name).suffix.lower() in extensions:
-                    yield f"{shard}{SEPARATOR}{info.name}"
+                    yield f"{shard}{SEPARATOR}{info.name}", f"{info.size}:{info.mtime}"
 
 
-def img2dataset_images(folder: storage.Location) -> Iterator[tuple[str, str]]:
-    """(address, key) of every image of an img2dataset output folder, in shard order, streamed;
-    keys are img2dataset's own (shard number and index, unique across shards). With tars present
-    the parquet files beside them are its metadata (url, status, ...) and are not read."""
+def img2dataset_images(folder: storage.Location) -> Iterator[tuple[str, str, str]]:
+    """(address, key, stamp) of every image of an img2dataset output folder, in shard order,
+    streamed; keys are img2dataset's own (shard number and index, unique across shards). With
+    tars present the parquet files beside them are its metadata (url, status, ...) and are not
+    read. A tar member's stamp is its size and time, a parquet row's its file's version."""
     if _shards(folder, ".tar"):
-        for address in archive_members(folder, IMAGE_MEMBER_EXTS):
-            yield address, Path(address.split(SEPARATOR, 1)[1]).stem
+        for address, stamp in stamped_archive_members(folder, IMAGE_MEMBER_EXTS):
+            yield address, Path(address.split(SEPARATOR, 1)[1]).stem, stamp
         return
     for shard in _shards(folder, ".parquet"):
         with storage.open_input(shard) as f:
@@ -73,8 +79,9 @@ def img2dataset_images(folder: storage.Location) -> Iterator[tuple[str, str]]:
                 raise InputError(f"{shard} has no `jpg` column of image bytes{hint}")
             keys = parquet.read(columns=["key"]).column("key").to_pylist() if "key" in columns else None
             stem = storage.name_of(shard).rsplit(".", 1)[0]
-            for row in range(parquet.metadata.num_rows):
-                yield f"{shard}{SEPARATOR}{row}", keys[row] if keys else f"{stem}{row:04d}"
+        stamp = storage.stamp_of(shard)
+        for row in range(len(keys) if keys else parquet.metadata.num_rows):
+            yield f"{shard}{SEPARATOR}{row}", keys[row] if keys else f"{stem}{row:04d}", stamp
 
 
 class ContainerReader:

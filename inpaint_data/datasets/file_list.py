@@ -1,7 +1,8 @@
 """A job's inputs as a Parquet file list: every input file, in a fixed order, with a unique key,
 streamed to disk so that listing 10 million images keeps the driver's memory flat.
 
-A list holds two string columns, `path` (a local path or URL) and `key`, in row groups of one
+A list holds three string columns, `path` (a local path or URL), `key` and `stamp` (the file's
+size and modification time or ETag, so that a file changed under its name lists as changed), in row groups of one
 output shard each, so a shard task reads its own rows (`read_rows`) and the driver holds no
 Python object per input. It is built in streaming passes over a scratch file: the first writes
 the rows and keeps an 8-byte hash of each path and each key (16 bytes an input, and one sorted
@@ -44,7 +45,8 @@ from .records import KEY_PATTERN
 
 FILE_LIST = "_files.parquet"
 META_KEY = b"inpaint-data"
-SCHEMA = pa.schema([("path", pa.string()), ("key", pa.string())])
+#: `stamp`: the input's version when listed (storage.stamp_of; "" for the lines of a list file).
+SCHEMA = pa.schema([("path", pa.string()), ("key", pa.string()), ("stamp", pa.string())])
 BATCH = 16384  # rows handled at once in either pass
 
 
@@ -103,16 +105,22 @@ def verify_list(file_list: FileList, roots: tuple[str, ...] | None) -> None:
         parquet = pq.ParquetFile(f)
         for i in range(parquet.num_row_groups):
             group = parquet.read_row_group(i)
-            for path, key in zip(group.column("path").to_pylist(), group.column("key").to_pylist()):
+            stamps = group.column("stamp").to_pylist() if "stamp" in group.column_names else [""] * group.num_rows
+            for path, key, stamp in zip(group.column("path").to_pylist(), group.column("key").to_pylist(), stamps):
                 if not isinstance(key, str) or not KEY_PATTERN.match(key):
                     raise InputError(f"{redact(str(file_list.location))} holds the key {key!r}, which is not a sample "
                                      "key (letters, digits, '_' and '-'); run again with --relist")
                 resolve_row(path, roots)
-                digest.update(f"{path}\t{key}\n".encode())
+                digest.update(_line(path, key, stamp or ""))
                 count += 1
     if (count, digest.hexdigest()) != (file_list.count, file_list.sha1):
         raise InputError(f"{redact(str(file_list.location))} was changed after the job wrote it (its rows do not "
                          "match their recorded hash); run again with --relist")
+
+
+def _line(path: str, key: str, stamp: str) -> bytes:
+    """A row as the list's sha1 takes it (without a stamp, as lists were hashed before stamps)."""
+    return (f"{path}\t{key}\t{stamp}\n" if stamp else f"{path}\t{key}\n").encode()
 
 
 def _hash(text: str) -> int:
@@ -133,18 +141,19 @@ def _shared(hashes: np.ndarray) -> np.ndarray:
                            for i in range(0, len(hashes), step)])
 
 
-def _scratch_rows(entries: Iterable[tuple[str, str]], scratch: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Pass 1: write (path, key) rows to `scratch`; an 8-byte hash of every path and key."""
+def _scratch_rows(entries: Iterable[tuple[str, ...]], scratch: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Pass 1: write (path, key[, stamp]) rows to `scratch`; an 8-byte hash of every path and key."""
     path_hashes: list[np.ndarray] = []
     key_hashes: list[np.ndarray] = []
     with pq.ParquetWriter(scratch, SCHEMA) as writer:
-        batch: list[tuple[str, str]] = []
+        batch: list[tuple[str, ...]] = []
 
         def flush() -> None:
-            paths, keys = [p for p, _ in batch], [k for _, k in batch]
+            paths, keys = [e[0] for e in batch], [e[1] for e in batch]
+            stamps = [e[2] if len(e) > 2 else "" for e in batch]
             path_hashes.append(np.fromiter(map(_hash, paths), np.uint64, len(paths)))
             key_hashes.append(np.fromiter(map(_hash, keys), np.uint64, len(keys)))
-            writer.write_table(pa.table([paths, keys], schema=SCHEMA))
+            writer.write_table(pa.table([paths, keys, stamps], schema=SCHEMA))
             batch.clear()
 
         for entry in entries:
@@ -158,12 +167,12 @@ def _scratch_rows(entries: Iterable[tuple[str, str]], scratch: Path) -> tuple[np
             np.concatenate(key_hashes) if key_hashes else empty)
 
 
-def _scratch_batches(scratch: Path) -> Iterator[tuple[int, list[str], list[str]]]:
-    """(first row number, paths, keys) of the scratch file, a batch at a time."""
+def _scratch_batches(scratch: Path) -> Iterator[tuple[int, list[str], list[str], list[str]]]:
+    """(first row number, paths, keys, stamps) of the scratch file, a batch at a time."""
     row = 0
     for batch in pq.ParquetFile(scratch).iter_batches(BATCH):
-        paths, keys = batch.column(0).to_pylist(), batch.column(1).to_pylist()
-        yield row, paths, keys
+        paths, keys, stamps = (batch.column(i).to_pylist() for i in range(3))
+        yield row, paths, keys, stamps
         row += len(paths)
 
 
@@ -224,13 +233,15 @@ class _PartWriter:
         self.writer: pq.ParquetWriter | None = None
         self.paths: list[str] = []
         self.keys: list[str] = []
+        self.stamps: list[str] = []
         self.count = 0
         self.digest = hashlib.sha1()
 
-    def add(self, path: str, key: str) -> None:
+    def add(self, path: str, key: str, stamp: str = "") -> None:
         self.paths.append(path)
         self.keys.append(key)
-        self.digest.update(f"{path}\t{key}\n".encode())
+        self.stamps.append(stamp)
+        self.digest.update(_line(path, key, stamp))
         self.count += 1
         if len(self.paths) == self.rows_per_group:
             self.flush()
@@ -240,8 +251,9 @@ class _PartWriter:
             return
         if self.writer is None:
             self.writer = pq.ParquetWriter(self.path, SCHEMA)
-        self.writer.write_table(pa.table([self.paths, self.keys], schema=SCHEMA), row_group_size=self.rows_per_group)
-        self.paths, self.keys = [], []
+        self.writer.write_table(pa.table([self.paths, self.keys, self.stamps], schema=SCHEMA),
+                                row_group_size=self.rows_per_group)
+        self.paths, self.keys, self.stamps = [], [], []
 
     def close(self) -> FileList:
         self.flush()
@@ -254,20 +266,20 @@ class _PartWriter:
         return result
 
 
-def write_file_lists(entries: Iterable[tuple[str, str]], folder: Path, rows_per_group: int, request: dict,
+def write_file_lists(entries: Iterable[tuple[str, ...]], folder: Path, rows_per_group: int, request: dict,
                      part_of: Callable[[str], str] | None = None) -> dict[str, FileList]:
-    """Write the lists of `entries` ((path, key-safe name) pairs, streamed) into local `folder`,
+    """Write the lists of `entries` ((path, key-safe name[, stamp]), streamed) into local `folder`,
     one per part (`part_of(key)`; one part, "", without it): part -> FileList. `request` says
     what was listed; it is kept in the file, for `listed` to know a list it may read back."""
     scratch = folder / "_scratch.parquet"
-    path_hashes, key_hashes = _scratch_rows(((redact(path), key) for path, key in entries), scratch)
+    path_hashes, key_hashes = _scratch_rows(((redact(e[0]), *e[1:]) for e in entries), scratch)
     dropped = _repeated_paths(scratch, path_hashes)
     del path_hashes
     renames = _renames(scratch, key_hashes, dropped)
     del key_hashes
     parts: dict[str, _PartWriter] = {}
-    for first, paths, keys in _scratch_batches(scratch):
-        for i, (path, key) in enumerate(zip(paths, keys)):
+    for first, paths, keys, stamps in _scratch_batches(scratch):
+        for i, (path, key, stamp) in enumerate(zip(paths, keys, stamps)):
             row = first + i
             if row in dropped:
                 continue
@@ -276,13 +288,13 @@ def write_file_lists(entries: Iterable[tuple[str, str]], folder: Path, rows_per_
             if part not in parts:
                 parts[part] = _PartWriter(folder / f"{part or 'all'}{FILE_LIST}", rows_per_group,
                                           {**request, "part": part})
-            parts[part].add(path, key)
+            parts[part].add(path, key, stamp)
     scratch.unlink()
     return {part: writer.close() for part, writer in sorted(parts.items())}
 
 
 @contextlib.contextmanager
-def listed(entries: Callable[[], Iterable[tuple[str, str]]], targets: dict[str, storage.Location],
+def listed(entries: Callable[[], Iterable[tuple[str, ...]]], targets: dict[str, storage.Location],
            rows_per_group: int, request: dict, part_of: Callable[[str], str] | None = None,
            relist: bool = False, roots: tuple[str, ...] | None = None,
            ) -> Iterator[dict[str, tuple[FileList, Path | None]]]:

@@ -24,19 +24,21 @@ def list_file_lines(location: str) -> Iterator[str]:
                 yield line if storage.is_remote(line) else os.path.abspath(line)
 
 
-def image_entries(inputs: list[str]) -> Iterator[tuple[str, str]]:
-    """(location, key-safe name) of every image the inputs name, input by input, each in its
-    own order (walk order for folders, sorted globs, line order for list files, shard order for
-    img2dataset folders). A list file's lines are taken as image files without asking the store
-    for each (ten million lines, ten million requests): one that is missing or not an image is
-    a recorded error of its shard, not of the listing."""
+def image_entries(inputs: list[str]) -> Iterator[tuple[str, str, str]]:
+    """(location, key-safe name, stamp) of every image the inputs name, input by input, each in
+    its own order (walk order for folders, sorted globs, line order for list files, shard order
+    for img2dataset folders). The stamp is the file's version from its listing (storage.stamp_of;
+    a tar member's size and time), so that a file changed under the same name lists as changed.
+    A list file's lines are taken as image files without asking the store for each (ten million
+    lines, ten million requests): no stamp, and one that is missing or not an image is a
+    recorded error of its shard, not of the listing."""
     for item in inputs:
         if item.lower().endswith(LIST_FILE_EXTS) and storage.is_file(item):
             for line in list_file_lines(item):
-                yield line, key_safe(storage.name_of(line).rsplit(".", 1)[0])
+                yield line, key_safe(storage.name_of(line).rsplit(".", 1)[0]), ""
         elif is_img2dataset_folder(item):
-            for address, key in img2dataset_images(item):
-                yield address, key_safe(key)
+            for address, key, stamp in img2dataset_images(item):
+                yield address, key_safe(key), stamp
         else:
-            for location, name in storage.iter_files(item, IMAGE_EXTS, "image"):
-                yield location, key_safe(name)
+            for location, name, stamp in storage.iter_stamped_files(item, IMAGE_EXTS, "image"):
+                yield location, key_safe(name), stamp

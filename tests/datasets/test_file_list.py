@@ -164,7 +164,7 @@ def test_a_shared_hash_of_different_texts_is_no_repeat(tmp_path):
     from inpaint_data.datasets.file_list import SCHEMA, _renames, _repeated_paths
 
     scratch = tmp_path / "scratch.parquet"
-    pq.write_table(pa.table([["/a.png", "/b.png", "/a.png"], ["a", "b", "a"]], schema=SCHEMA), scratch)
+    pq.write_table(pa.table([["/a.png", "/b.png", "/a.png"], ["a", "b", "a"], ["", "", ""]], schema=SCHEMA), scratch)
     colliding = np.array([7, 7, 7], np.uint64)
     assert _repeated_paths(scratch, colliding) == {2}
     assert _renames(scratch, colliding, dropped={2}) == {}

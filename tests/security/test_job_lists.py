@@ -32,11 +32,12 @@ def _rewrite(location, edit, fix_hash: bool):
     parquet = pq.ParquetFile(location)
     meta = json.loads(parquet.metadata.metadata[META_KEY])
     table = parquet.read()
+    stamps = table.column("stamp").to_pylist()
     rows = edit(list(zip(table.column("path").to_pylist(), table.column("key").to_pylist())))
     if fix_hash:
-        meta["sha1"] = hashlib.sha1("".join(f"{p}\t{k}\n" for p, k in rows).encode()).hexdigest()
+        meta["sha1"] = hashlib.sha1("".join(f"{p}\t{k}\t{s}\n" for (p, k), s in zip(rows, stamps)).encode()).hexdigest()
         meta["count"] = len(rows)
-    new = pa.table([[p for p, _ in rows], [k for _, k in rows]], schema=SCHEMA)
+    new = pa.table([[p for p, _ in rows], [k for _, k in rows], stamps], schema=SCHEMA)
     with pq.ParquetWriter(location, SCHEMA) as writer:
         writer.write_table(new, row_group_size=meta["rows_per_group"])
         writer.add_key_value_metadata({META_KEY: json.dumps(meta, sort_keys=True).encode()})

@@ -63,3 +63,19 @@ def test_img2dataset_members_of_one_name_in_two_folders_and_dotted_names(tmp_pat
         original = cv2.cvtColor(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
         assert np.array_equal(by_member[name].image, original), name
     assert sorted(s.key for s in by_member.values()) == ["dots_in_name", "x", "x-2"]
+
+
+def test_an_image_changed_under_its_name_counts_as_changed_on_relist(tmp_path):
+    import os
+
+    (tmp_path / "photos").mkdir()
+    for i in range(2):
+        write_rgb(tmp_path / "photos" / f"p{i}.png", 40, seed=i)
+    command = ["edges", "--canny", tmp_path / "photos", "--workers", "0", "--out", tmp_path / "edges"]
+    assert invoke(*command).exit_code == 0
+    changed = tmp_path / "photos" / "p0.png"
+    write_rgb(changed, 48, seed=7)  # same name, other pixels
+    os.utime(changed, ns=(1, 1))
+    result = invoke(*command, "--relist")
+    assert result.exit_code != 0 and "changed" in result.output, result.output
+    assert "Traceback" not in result.output

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import struct
+import tarfile
 import zlib
 from pathlib import Path
 
@@ -64,3 +66,26 @@ def png_with_header(width: int, height: int, rows: int = 0) -> bytes:
     body = b"".join(z.compress(row) for _ in range(rows)) + z.flush()
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", body) + _chunk(b"IEND", b"")
+
+
+def write_tar(path: Path, members: dict[str, bytes]) -> Path:
+    """A plain tar of these members (name -> bytes)."""
+    with tarfile.open(path, "w") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def sharded_images(root: Path, count: int, size: int = 40, shard_size: int = 1000) -> Path:
+    """`count` random photos in root/images, sharded at 32 px into root/shards in this process."""
+    from inpaint_data.pipelines.job import JobOptions
+    from inpaint_data.pipelines.shard import ShardSpec, run_shard_images
+
+    (root / "images").mkdir()
+    for i in range(count):
+        write_rgb(root / "images" / f"p{i}.png", size, seed=i)
+    run_shard_images(root / "shards", [str(root / "images")], ShardSpec(size=32),
+                     options=JobOptions(workers=0, shard_size=shard_size))
+    return root

@@ -1,7 +1,6 @@
 """Item 3: decompression bombs and huge headers are refused per sample before any large
 allocation; cv2 errors become recorded errors; oversize tar members are skipped and recorded."""
 
-import io
 import json
 import os
 import subprocess
@@ -12,7 +11,7 @@ import time
 import cv2
 import numpy as np
 import pytest
-from safety_helpers import invoke, png_with_header, write_rgb
+from safety_helpers import invoke, png_with_header, write_rgb, write_tar
 
 from inpaint_data.datasets.images import MAX_PIXELS, ImageError, decode_rgb, image_size
 from inpaint_data.datasets.readers import iter_records, shard_records
@@ -76,17 +75,9 @@ def test_a_cv2_error_in_decoding_is_the_samples_error(tmp_path):
     assert "SampleError:OpenCV cannot decode it" in done.stdout
 
 
-def _tar_with(path, members: dict[str, bytes]):
-    with tarfile.open(path, "w") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-
-
 def test_oversize_tar_members_are_skipped_and_recorded(tmp_path):
     ok, png = cv2.imencode(".png", np.zeros((8, 8, 3), np.uint8))
-    _tar_with(tmp_path / "s.tar", {"k1.png": png.tobytes(), "k2.png": b"x" * 5000, "k3.png": png.tobytes()})
+    write_tar(tmp_path / "s.tar", {"k1.png": png.tobytes(), "k2.png": b"x" * 5000, "k3.png": png.tobytes()})
     skipped = []
     keys = [key for key, _ in shard_records(tmp_path / "s.tar", skipped, max_member_bytes=4096)]
     assert keys == ["k1", "k3"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from safety_helpers import assert_one_line_error, invoke, write_rgb
+from safety_helpers import assert_one_line_error, invoke, sharded_images, write_rgb
 
 SHIPPED = Path(__file__).resolve().parents[2] / "inpaint_data" / "weights" / "deepfillv2_frames64.pt"
 
@@ -67,14 +67,8 @@ def test_export_of_a_run_keeps_a_users_file(tmp_path):
 
 def test_preview_keeps_a_users_png_and_replaces_its_own(tmp_path):
     from inpaint_data.datasets.images import is_tagged_png
-    from inpaint_data.pipelines.job import JobOptions
-    from inpaint_data.pipelines.shard import ShardSpec, run_shard_images
 
-    (tmp_path / "images").mkdir()
-    for i in range(3):
-        write_rgb(tmp_path / "images" / f"p{i}.png", 48, seed=i)
-    run_shard_images(tmp_path / "shards", [str(tmp_path / "images")], ShardSpec(size=32),
-                     options=JobOptions(workers=0))
+    sharded_images(tmp_path, 3, size=48)
     photo = tmp_path / "p.png"
     write_rgb(photo, 40, seed=7)
     before = photo.read_bytes()

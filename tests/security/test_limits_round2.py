@@ -5,22 +5,14 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from safety_helpers import assert_one_line_error, invoke, write_rgb
+from safety_helpers import assert_one_line_error, invoke, sharded_images
 
 from inpaint_data.inference import TRUST_FLAG
 
 
 @pytest.fixture
 def shards(tmp_path):
-    from inpaint_data.pipelines.job import JobOptions
-    from inpaint_data.pipelines.shard import ShardSpec, run_shard_images
-
-    (tmp_path / "images").mkdir()
-    for i in range(20):
-        write_rgb(tmp_path / "images" / f"p{i}.png", 40, seed=i)
-    run_shard_images(tmp_path / "shards", [str(tmp_path / "images")], ShardSpec(size=32),
-                     options=JobOptions(workers=0))
-    return tmp_path
+    return sharded_images(tmp_path, 20)
 
 
 def test_sizes_above_the_limit_are_refused_before_anything_is_written(shards, tmp_path):

@@ -1,13 +1,11 @@
 """Round 2, item 7: no silent mix-up. Edge maps join the image they were made from, tar members
 of the same name in two folders stay two images, dotted member names are read."""
 
-import io
 import json
-import tarfile
 
 import cv2
 import numpy as np
-from safety_helpers import invoke, write_rgb
+from safety_helpers import invoke, write_rgb, write_tar
 
 from inpaint_data.datasets.readers import read_samples
 
@@ -41,19 +39,11 @@ def _png(seed: int) -> bytes:
     return cv2.imencode(".png", image)[1].tobytes()
 
 
-def _tar(path, members: dict[str, bytes]) -> None:
-    with tarfile.open(path, "w") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-
-
 def test_img2dataset_members_of_one_name_in_two_folders_and_dotted_names(tmp_path):
     folder = tmp_path / "i2d"
     folder.mkdir()
     members = {"a/x.png": _png(1), "b/x.png": _png(2), "dots.in.name.png": _png(3)}
-    _tar(folder / "00000.tar", members)
+    write_tar(folder / "00000.tar", members)
     result = invoke("shard", folder, "--size", "0", "--ext", "png", "--workers", "0", "--out", tmp_path / "shards")
     assert result.exit_code == 0, result.output
     assert _stats_errors(tmp_path / "shards") == []

@@ -252,14 +252,16 @@ def iter_stamped_files(item: str, extensions, what: str = "file") -> Iterator[tu
         yield from ((loc, rel.rsplit(".", 1)[0], stamp) for loc, rel, stamp in walk_stamped(item)
                     if _suffix(rel) in extensions)
         return
-    if is_remote(item):
+    if is_remote(item):  # the glob's listing gives each object's stamp: no request a file
         fs, pattern = filesystem(item)
-        matches = [fs.unstrip_protocol(m) for m in fs.glob(pattern) if fs.isfile(m)]
+        matches = {fs.unstrip_protocol(m): _remote_stamp(info) for m, info in fs.glob(pattern, detail=True).items()
+                   if info.get("type") == "file"}
     else:
-        matches = [str(Path(m).resolve()) for m in glob.glob(item, recursive=True) if Path(m).is_file()]
+        matches = {str(Path(m).resolve()): "" for m in glob.glob(item, recursive=True) if Path(m).is_file()}
+        matches = {m: _local_stamp(os.stat(m)) for m in matches}
     if not matches:
         raise FileNotFoundError(f"no {what} matches {item!r}")
-    yield from ((m, _stem(name_of(m)), stamp_of(m)) for m in sorted(matches))
+    yield from ((m, _stem(name_of(m)), matches[m]) for m in sorted(matches))
 
 
 def find_files(item: str, extensions, what: str = "file") -> dict[str, str]:

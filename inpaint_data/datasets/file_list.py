@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -77,7 +78,10 @@ def input_roots(inputs: list[str]) -> tuple[str, ...] | None:
         fixed = re.split(r"[*?\[]", item, maxsplit=1)[0]
         if fixed != item:  # a glob: its fixed folder
             fixed = fixed.rsplit("/", 1)[0] if "/" in fixed else "."
-        roots.append(fixed.rstrip("/") or "/" if storage.is_remote(fixed) else str(Path(fixed).resolve()))
+        if storage.is_remote(fixed):
+            roots.append(fixed.rstrip("/") or "/")
+        else:  # as listed (symlinks resolved), and as given
+            roots += dict.fromkeys([str(Path(fixed).resolve()), os.path.abspath(fixed)])
     return tuple(roots)
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from .. import __version__, storage
 from ..errors import InputError
+from ..fileio import dumps_json
 
 MANIFEST = "_manifest.json"  # leading "_": skipped by pyarrow and Ray Data readers
 LOCK = "_job.lock"
@@ -69,7 +70,8 @@ def check_output_free(out_dir: storage.Location) -> None:
 
 
 def _normalise(obj: Any) -> Any:
-    return json.loads(json.dumps(obj, sort_keys=True))
+    """`obj` as the manifest records it (strict JSON, URL secrets removed), for comparisons."""
+    return json.loads(dumps_json(obj, sort_keys=True))
 
 
 def read_manifest(out_dir: storage.Location) -> dict[str, Any] | None:

@@ -16,9 +16,10 @@ import numpy as np
 
 from .. import storage
 from ..datasets.ecosystem import MAX_VIDEO_BYTES
-from ..datasets.file_list import read_table, write_table
+from ..datasets.file_list import input_roots, read_table, resolve_row, write_table
 from ..datasets.records import Sample, SampleError, Skipped, key_seed
 from ..datasets.video import VideoError, find_videos, probe_video, read_frames, video_id
+from ..fileio import redact
 from ..maskgen.augment import augment_video_mask
 from ..maskgen.ratios import (
     NVIDIA_BIN_LABELS,
@@ -213,6 +214,9 @@ def run_video_masks(out_dir: str | Path, inputs: list[str], spec: VideoMaskSpec,
     FlowEstimator(spec.flow, spec.preset)  # fail fast on a bad method or preset
     request = {"inputs": [storage.absolute(i) for i in inputs]}
     listing = None if relist else read_table(storage.join(out_dir, VIDEO_LIST), request)
+    if listing is not None:  # recorded without URL secrets, and only inside the inputs
+        roots = input_roots(inputs)
+        listing["path"] = [resolve_row(path, roots) for path in listing["path"]]
     with tempfile.TemporaryDirectory(prefix="inpaint-data-") as scratch:
         local = None
         if listing is None:  # listed and probed once; a re-run reads the list back
@@ -220,7 +224,8 @@ def run_video_masks(out_dir: str | Path, inputs: list[str], spec: VideoMaskSpec,
             if not videos:
                 raise FileNotFoundError(f"no videos found in {inputs}")
             listing = {"path": videos, "frames": probe_frame_counts(videos, options, spec.max_video_bytes)}
-            local = write_table(listing, Path(scratch) / VIDEO_LIST, request)
+            local = write_table({**listing, "path": [redact(p) for p in videos]}, Path(scratch) / VIDEO_LIST,
+                                request)
         settings = {k: v for k, v in asdict(spec).items() if k != "max_video_bytes"}  # a limit, not the output's
         job = {"name": "masks-video", "format": options.fmt, "videos": listing["path"], **settings}
         plans = plan_video_shards(listing["path"], spec, listing["frames"])

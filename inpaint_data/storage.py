@@ -145,7 +145,7 @@ def list_files(location: Location) -> list[str]:
             entries = _list_remote(fs, path.rstrip("/"))
     except (FileNotFoundError, NotADirectoryError):
         return []
-    return [name for name, is_folder in entries if not is_folder]
+    return [name for name, is_folder, _ in entries if not is_folder]
 
 
 #: Folders listed ahead of the walk, in parallel threads (object stores answer in tens of ms).

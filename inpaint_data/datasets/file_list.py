@@ -271,12 +271,15 @@ class _PartWriter:
 
 
 def write_file_lists(entries: Iterable[tuple[str, ...]], folder: Path, rows_per_group: int, request: dict,
-                     part_of: Callable[[str], str] | None = None) -> dict[str, FileList]:
+                     part_of: Callable[[str], str] | None = None, redact_paths: bool = True) -> dict[str, FileList]:
     """Write the lists of `entries` ((path, key-safe name[, stamp]), streamed) into local `folder`,
+    paths without URL secrets unless not `redact_paths` (the rows of a `.txt` list of inputs,
+    whose secrets no input root could give back, are kept as given),
     one per part (`part_of(key)`; one part, "", without it): part -> FileList. `request` says
     what was listed; it is kept in the file, for `listed` to know a list it may read back."""
     scratch = folder / "_scratch.parquet"
-    path_hashes, key_hashes = _scratch_rows(((redact(e[0]), *e[1:]) for e in entries), scratch)
+    rows = ((redact(e[0]), *e[1:]) for e in entries) if redact_paths else entries
+    path_hashes, key_hashes = _scratch_rows(rows, scratch)
     dropped = _repeated_paths(scratch, path_hashes)
     del path_hashes
     renames = _renames(scratch, key_hashes, dropped)
@@ -316,7 +319,7 @@ def listed(entries: Callable[[], Iterable[tuple[str, ...]]], targets: dict[str, 
         return
     folder = Path(tempfile.mkdtemp(prefix="inpaint-data-list-"))
     try:
-        lists = write_file_lists(entries(), folder, rows_per_group, request, part_of)
+        lists = write_file_lists(entries(), folder, rows_per_group, request, part_of, redact_paths=roots is not None)
         yield {part: (f, Path(f.location)) for part, f in lists.items() if part in targets}
     finally:
         shutil.rmtree(folder, ignore_errors=True)

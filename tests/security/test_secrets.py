@@ -96,3 +96,13 @@ def test_a_run_in_a_bucket_records_no_secret(bucket, tmp_path):
                     "--cnum", "4", "--dcnum", "4", "--num-val", "2", "--checkpoint-every", "1", "--workers", "0",
                     "--out", run)
     assert result.exit_code == 0, result.output  # resumes: the recorded settings match, secrets aside
+
+
+def test_urls_inside_a_list_file_are_read_as_written(bucket, tmp_path):
+    """The one documented exception: a `.txt` list's lines name files no input root can give
+    their secrets back to, so its rows are kept as written (and read)."""
+    listing = tmp_path / "inputs.txt"
+    listing.write_text("".join(f"{bucket}/imgs/p{i}.png\n" for i in range(4)))
+    result = invoke("shard", listing, "--size", "32", "--workers", "0", "--out", tmp_path / "shards")
+    assert result.exit_code == 0 and "4 images" in result.output, result.output
+    assert SECRET not in result.output

@@ -154,20 +154,21 @@ LIST_AHEAD = 8
 
 def walk_files(location: Location) -> Iterator[tuple[str, str]]:
     """(location, path relative to `location`) of every file under a folder or prefix (see
-    walk_stamped)."""
-    return ((loc, rel) for loc, rel, _ in walk_stamped(location))
+    walk_stamped; no file is stat'ed)."""
+    return ((loc, rel) for loc, rel, _ in walk_stamped(location, stamps=False))
 
 
-def walk_stamped(location: Location) -> Iterator[tuple[str, str, str]]:
+def walk_stamped(location: Location, stamps: bool = True) -> Iterator[tuple[str, str, str]]:
     """(location, path relative to `location`, stamp) of every file under a folder or prefix
-    (the stamp: `stamp_of`, from the listing itself, no request a file), streamed
-    in the order of sorted Paths: a folder's entries by name, a subfolder walked where its name
-    falls. One folder's listing is held per level, never the whole tree, so 10 million files walk
-    in flat memory; up to LIST_AHEAD folders are listed ahead at once (an object store is asked a
-    folder at a time, paged). Local symlinks to folders are not followed, as Path.rglob."""
+    (the stamp: `stamp_of`; an object store's listing gives it, a local file costs a stat, ""
+    without `stamps`), streamed in the order of sorted Paths: a folder's entries by name, a
+    subfolder walked where its name falls. One folder's listing is held per level, never the
+    whole tree, so 10 million files walk in flat memory; up to LIST_AHEAD folders are listed
+    ahead at once (an object store is asked a folder at a time, paged). Local symlinks to folders
+    are not followed, as Path.rglob."""
     if not is_remote(location):
         root = str(local_path(location).resolve())
-        list_folder = _list_local
+        list_folder = partial(_list_local, stamps=stamps)
     else:
         fs, root = filesystem(str(location))
         root = root.rstrip("/")
@@ -196,9 +197,10 @@ def _walk(list_folder, folder: str, rel: str, entries: list[tuple[str, bool, str
         yield from _walk(list_folder, f"{folder}/{name}", f"{rel}{name}/", ahead.popleft().result(), pool)
 
 
-def _list_local(folder: str) -> list[tuple[str, bool, str]]:
+def _list_local(folder: str, stamps: bool = False) -> list[tuple[str, bool, str]]:
     with os.scandir(folder) as found:
-        entries = [(e.name, True, "") if e.is_dir(follow_symlinks=False) else (e.name, False, _local_stamp(e.stat()))
+        entries = [(e.name, True, "") if e.is_dir(follow_symlinks=False)
+                   else (e.name, False, _local_stamp(e.stat()) if stamps else "")
                    for e in found if e.is_dir(follow_symlinks=False) or e.is_file()]
     return sorted(entries)
 
@@ -236,20 +238,23 @@ def stamp_of(location: Location) -> str:
 
 
 def iter_files(item: str, extensions, what: str = "file") -> Iterator[tuple[str, str]]:
-    """(location, name) of the files `item` names (see iter_stamped_files)."""
-    return ((loc, name) for loc, name, _ in iter_stamped_files(item, extensions, what))
+    """(location, name) of the files `item` names (see iter_stamped_files; no file is stat'ed)."""
+    return ((loc, name) for loc, name, _ in iter_stamped_files(item, extensions, what, stamps=False))
 
 
-def iter_stamped_files(item: str, extensions, what: str = "file") -> Iterator[tuple[str, str, str]]:
+def iter_stamped_files(item: str, extensions, what: str = "file",
+                       stamps: bool = True) -> Iterator[tuple[str, str, str]]:
     """(location, name, stamp) of the files `item` names, streamed: a file (whatever its
     extension; name: its stem), a folder or prefix walked for `extensions` (name: the path below
     it without extension, in walk order), or a glob (name: the stem, sorted). The stamp is the
-    file's version (`stamp_of`). Raises FileNotFoundError when a glob matches nothing."""
+    file's version (`stamp_of`; "" without `stamps`). Raises FileNotFoundError when a glob
+    matches nothing."""
     if is_file(item):
-        yield (str(local_path(item).resolve()) if not is_remote(item) else item), _stem(name_of(item)), stamp_of(item)
+        location = str(local_path(item).resolve()) if not is_remote(item) else item
+        yield location, _stem(name_of(item)), stamp_of(item) if stamps else ""
         return
     if is_dir(item):
-        yield from ((loc, rel.rsplit(".", 1)[0], stamp) for loc, rel, stamp in walk_stamped(item)
+        yield from ((loc, rel.rsplit(".", 1)[0], stamp) for loc, rel, stamp in walk_stamped(item, stamps)
                     if _suffix(rel) in extensions)
         return
     if is_remote(item):  # the glob's listing gives each object's stamp: no request a file
@@ -257,8 +262,8 @@ def iter_stamped_files(item: str, extensions, what: str = "file") -> Iterator[tu
         matches = {fs.unstrip_protocol(m): _remote_stamp(info) for m, info in fs.glob(pattern, detail=True).items()
                    if info.get("type") == "file"}
     else:
-        matches = {str(Path(m).resolve()): "" for m in glob.glob(item, recursive=True) if Path(m).is_file()}
-        matches = {m: _local_stamp(os.stat(m)) for m in matches}
+        found = (str(Path(m).resolve()) for m in glob.glob(item, recursive=True))
+        matches = {path: _local_stamp(os.stat(path)) if stamps else "" for path in found if Path(path).is_file()}
     if not matches:
         raise FileNotFoundError(f"no {what} matches {item!r}")
     yield from ((m, _stem(name_of(m)), matches[m]) for m in sorted(matches))

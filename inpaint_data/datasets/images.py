@@ -40,30 +40,12 @@ class ImageWriteError(OSError):
 _PNG_CHANNELS = {0: 1, 2: 3, 3: 4, 4: 2, 6: 4}
 
 
-def _png_size(data: bytes) -> tuple[int, int]:
-    if len(data) < 24 or data[12:16] != b"IHDR":
+def _png_header(data: bytes) -> tuple[int, int, int]:
+    """(width, height, bytes a pixel at the PNG's own bit depth and colour type) from IHDR."""
+    if len(data) < 26 or data[12:16] != b"IHDR":
         raise ImageError("PNG without an IHDR header")
     w, h = struct.unpack(">II", data[16:24])
-    return w, h
-
-
-def _pixel_bytes(data: bytes) -> int:
-    """Bytes a pixel decodes to at the image's own depth (before any conversion to 8-bit RGB):
-    PNG from IHDR (bit depth, colour type), JPEG from its frame header, others through PIL."""
-    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 26:
-        return _PNG_CHANNELS.get(data[25], 4) * (2 if data[24] == 16 else 1)
-    if data[:2] == b"\xff\xd8":
-        return 3  # 8-bit samples; CMYK or 4-component JPEGs decode to 3 channels
-    from PIL import Image
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with Image.open(io.BytesIO(data)) as im:
-                bits = 4 if im.mode in ("I", "F") else 2 if "16" in im.mode else 1
-                return len(im.getbands()) * bits
-    except Exception:  # already sized by image_size; decoding says what is wrong
-        return 4
+    return w, h, _PNG_CHANNELS.get(data[25], 4) * (2 if data[24] == 16 else 1)
 
 
 #: JPEG start-of-frame markers (baseline, progressive, lossless, arithmetic; not DHT/JPG/DAC).
@@ -89,38 +71,48 @@ def _jpeg_size(data: bytes) -> tuple[int, int]:
     raise ImageError("JPEG without a frame header")
 
 
-def image_size(data: bytes) -> tuple[int, int]:
-    """(width, height) from an encoded image's header, without decoding its pixels: PNG and
-    JPEG parsed here, other formats through PIL's lazy open."""
+def image_header(data: bytes) -> tuple[int, int, int]:
+    """(width, height, bytes a pixel decodes to at the image's own depth, before any conversion
+    to 8-bit RGB) from an encoded image's header, without decoding its pixels: PNG and JPEG
+    parsed here (JPEG samples are 8-bit and decode to 3 channels), other formats through PIL's
+    lazy open."""
     if data[:8] == b"\x89PNG\r\n\x1a\n":
-        return _png_size(data)
+        return _png_header(data)
     if data[:2] == b"\xff\xd8":
-        return _jpeg_size(data)
+        return (*_jpeg_size(data), 3)
     from PIL import Image
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # PIL's own bomb warning: we apply our limit below
             with Image.open(io.BytesIO(data)) as im:
-                return im.size
+                sample = 4 if im.mode in ("I", "F") else 2 if "16" in im.mode else 1
+                return (*im.size, len(im.getbands()) * sample)
     except Image.DecompressionBombError as e:
         raise ImageError(f"refused: {first_line(e)}") from None
     except Exception as e:  # PIL raises many types for data it does not know
         raise ImageError(f"not an image we can read ({first_line(e, 120)})") from None
 
 
+def image_size(data: bytes) -> tuple[int, int]:
+    """(width, height) from an encoded image's header (see image_header)."""
+    return image_header(data)[:2]
+
+
 def check_pixels(data: bytes, max_pixels: int | None = MAX_PIXELS) -> tuple[int, int]:
     """The header's (width, height); raises ImageError when it exceeds `max_pixels` (None: no limit)."""
-    w, h = image_size(data)
+    w, h, pixel_bytes = image_header(data)
     if w <= 0 or h <= 0:
         raise ImageError(f"header claims an empty {w} x {h} image")
-    if max_pixels is not None and w * h > max_pixels:
+    if max_pixels is None:
+        return w, h
+    if w * h > max_pixels:
         raise ImageError(f"refused: {w} x {h} = {w * h:,} pixels is over the --max-pixels limit of {max_pixels:,}")
-    limit = DECODED_BYTES_PER_PIXEL * max_pixels if max_pixels is not None else None
-    if limit is not None and w * h * _pixel_bytes(data) > limit:
-        raise ImageError(f"refused: {w} x {h} at {_pixel_bytes(data)} bytes a pixel decodes to "
-                         f"{w * h * _pixel_bytes(data):,} bytes, over the {limit:,} of --max-pixels "
-                         f"({DECODED_BYTES_PER_PIXEL} bytes a pixel); raise --max-pixels to allow it")
+    limit = DECODED_BYTES_PER_PIXEL * max_pixels
+    if w * h * pixel_bytes > limit:
+        raise ImageError(f"refused: {w} x {h} at {pixel_bytes} bytes a pixel decodes to {w * h * pixel_bytes:,} "
+                         f"bytes, over the {limit:,} of --max-pixels ({DECODED_BYTES_PER_PIXEL} bytes a pixel); "
+                         "raise --max-pixels to allow it")
     return w, h
 
 

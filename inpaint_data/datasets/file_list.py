@@ -37,11 +37,13 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .. import storage
 from ..errors import InputError
 from ..fileio import redact
+from .image_inputs import LIST_FILE_EXTS
 from .records import KEY_PATTERN
 
 FILE_LIST = "_files.parquet"
@@ -73,7 +75,7 @@ def input_roots(inputs: list[str]) -> tuple[str, ...] | None:
     and the list's hash in the job's identity binds them."""
     roots = []
     for item in inputs:
-        if item.lower().endswith((".txt", ".lst")):
+        if item.lower().endswith(LIST_FILE_EXTS):
             return None
         fixed = re.split(r"[*?\[]", item, maxsplit=1)[0]
         if fixed != item:  # a glob: its fixed folder
@@ -85,38 +87,64 @@ def input_roots(inputs: list[str]) -> tuple[str, ...] | None:
     return tuple(roots)
 
 
-def resolve_row(path: str, roots: tuple[str, ...] | None) -> str:
-    """The location a list's row names (its secrets put back from the job's `roots`); raises
-    InputError when it lies outside every root, or climbs with `..`."""
+def _shown_roots(roots: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(root, the root as rows record it: without URL secrets) for each root."""
+    return [(root, redact(root)) for root in roots]
+
+
+def resolve_row(path: str, roots: tuple[str, ...] | None, shown: list[tuple[str, str]] | None = None) -> str:
+    """The location a list's row names (its secrets put back from the job's `roots`; `shown`:
+    their _shown_roots, when the caller resolves many rows); raises InputError when it lies
+    outside every root, or climbs with `..`."""
     if roots is None:
         return path
     if "/../" in f"{path}/" or "/./" in f"{path}/":
         raise InputError(f"the file list names {path}, which climbs out of its folder; run again with --relist")
-    for root in roots:
-        shown = redact(root)
-        prefix = shown if shown.endswith("/") else shown + "/"
-        if path == shown or path.startswith((prefix, shown + "::")):
-            return root + path[len(shown):]
+    for root, recorded in shown or _shown_roots(roots):
+        prefix = recorded if recorded.endswith("/") else recorded + "/"
+        if path == recorded or path.startswith((prefix, recorded + "::")):
+            return root + path[len(recorded):]
     raise InputError(f"the file list names {path}, outside the job's inputs ({', '.join(map(redact, roots))}); "
                      "it was changed after the job wrote it: run again with --relist")
+
+
+def _check_inside(paths: pa.ChunkedArray, roots: tuple[str, ...], shown: list[tuple[str, str]]) -> None:
+    """resolve_row's checks on a column of paths at once; the first failing row raises its error."""
+    climbs = pc.fill_null(pc.match_substring_regex(paths, r"/\.\.?(/|$)"), True)
+    within = pc.is_null(paths)  # all false: no root takes a row yet
+    for _, recorded in shown:
+        prefix = recorded if recorded.endswith("/") else recorded + "/"
+        hit = pc.or_(pc.or_(pc.equal(paths, recorded), pc.starts_with(paths, prefix)),
+                     pc.starts_with(paths, recorded + "::"))
+        within = pc.or_(within, hit)
+    ok = pc.and_(pc.invert(climbs), pc.fill_null(within, False))
+    if not pc.all(ok).as_py():
+        resolve_row(paths.filter(pc.invert(ok))[0].as_py(), roots, shown)
 
 
 def verify_list(file_list: FileList, roots: tuple[str, ...] | None) -> None:
     """Hash a list read back and check every row: the sha1 of its rows must be the one it was
     written with (the job's identity holds it too), keys must be keys, paths inside `roots`."""
     digest, count = hashlib.sha1(), 0
+    shown = _shown_roots(roots) if roots is not None else None
     with storage.open_input(file_list.location) as f:
         parquet = pq.ParquetFile(f)
-        for i in range(parquet.num_row_groups):
+        for i in range(parquet.num_row_groups):  # each check on a whole row group at once (Arrow kernels)
             group = parquet.read_row_group(i)
-            stamps = group.column("stamp").to_pylist() if "stamp" in group.column_names else [""] * group.num_rows
-            for path, key, stamp in zip(group.column("path").to_pylist(), group.column("key").to_pylist(), stamps):
-                if not isinstance(key, str) or not KEY_PATTERN.match(key):
-                    raise InputError(f"{redact(str(file_list.location))} holds the key {key!r}, which is not a sample "
-                                     "key (letters, digits, '_' and '-'); run again with --relist")
-                resolve_row(path, roots)
-                digest.update(_line(path, key, stamp or ""))
-                count += 1
+            paths, keys = group.column("path"), group.column("key")
+            stamps = group.column("stamp") if "stamp" in group.column_names else pa.nulls(len(paths), pa.string())
+            bad = pc.invert(pc.fill_null(pc.match_substring_regex(keys, KEY_PATTERN.pattern), False))
+            if pc.any(bad).as_py():
+                key = keys.filter(bad)[0].as_py()
+                raise InputError(f"{redact(str(file_list.location))} holds the key {key!r}, which is not a sample "
+                                 "key (letters, digits, '_' and '-'); run again with --relist")
+            if shown is not None:
+                _check_inside(paths, roots, shown)
+            stamps = pc.fill_null(stamps, "")
+            lines = pc.if_else(pc.equal(stamps, ""), pc.binary_join_element_wise(paths, keys, "\t"),
+                               pc.binary_join_element_wise(paths, keys, stamps, "\t"))
+            digest.update("".join(line + "\n" for line in lines.to_pylist()).encode())
+            count += len(paths)
     if (count, digest.hexdigest()) != (file_list.count, file_list.sha1):
         raise InputError(f"{redact(str(file_list.location))} was changed after the job wrote it (its rows do not "
                          "match their recorded hash); run again with --relist")
@@ -377,5 +405,6 @@ def read_rows(location: storage.Location, start: int, stop: int,
         table = parquet.read_row_groups(groups).slice(start - first, stop - start)
     paths = table.column("path").to_pylist()
     if roots is not None:
-        paths = [resolve_row(path, roots) for path in paths]
+        shown = _shown_roots(roots)
+        paths = [resolve_row(path, roots, shown) for path in paths]
     return list(zip(paths, table.column("key").to_pylist()))

@@ -188,9 +188,13 @@ def make_filler(model: str | None, baseline: str | None, device: str = "cpu", tr
     return filler.fill, filler.fill_batch, filler
 
 
+#: The --model prefix of a TorchScript file.
+TORCHSCRIPT = "torchscript:"
+
+
 def load_filler(model: str, device: str = "cpu", trust_code: bool = False):
     """`torchscript:PATH` -> TorchScriptFiller (refused unless `trust_code`), any other path ->
     ModelFiller (an exported model: plain data)."""
-    if model.startswith("torchscript:"):
-        return TorchScriptFiller(model[len("torchscript:"):], device, trust_code=trust_code)
+    if model.startswith(TORCHSCRIPT):
+        return TorchScriptFiller(model.removeprefix(TORCHSCRIPT), device, trust_code=trust_code)
     return ModelFiller(model, device)

@@ -66,10 +66,7 @@ def for_workers(location: Location | None) -> str | None:
     if location is None:
         return None
     text = str(location)
-    if is_remote(text):
-        return text.rstrip("/")
-    prefix = "torchscript:" if text.startswith("torchscript:") else ""
-    return prefix + os.path.abspath(local_path(text[len(prefix):]))
+    return text.rstrip("/") if is_remote(text) else os.path.abspath(local_path(text))
 
 
 def filesystem(url: str):

@@ -13,7 +13,7 @@ import ray
 
 from .. import storage
 from ..datasets.images import MAX_PIXELS
-from ..inference import make_filler
+from ..inference import TORCHSCRIPT, make_filler
 from .eval_scoring import FeatureScorer, MetricWeights
 from .evaluate import CHUNK, Evaluation, batch_filler, plan_chunks, score_pairs
 
@@ -58,7 +58,9 @@ def evaluate_on_ray(images: str, masks: str, spec: EvalSpec, workers: int, chunk
     cuda). `on_total(n_pairs)` is called once planned, `on_chunk(n_pairs)` on the driver as chunks
     come back."""
     images, masks = storage.for_workers(images), storage.for_workers(masks)  # actors run in their own folder
-    spec = replace(spec, model=storage.for_workers(spec.model), weights=spec.weights and replace(
+    prefix = TORCHSCRIPT if spec.model and spec.model.startswith(TORCHSCRIPT) else ""
+    model = spec.model and prefix + storage.for_workers(spec.model.removeprefix(prefix))
+    spec = replace(spec, model=model, weights=spec.weights and replace(
         spec.weights, inception=storage.for_workers(spec.weights.inception),
         lpips_backbones={k: storage.for_workers(v) for k, v in spec.weights.lpips_backbones.items()},
         lpips_heads={k: storage.for_workers(v) for k, v in spec.weights.lpips_heads.items()}))

@@ -46,7 +46,7 @@ CHILD = {
     "file_list": """
 from inpaint_data.datasets.file_list import listed
 from inpaint_data.datasets.image_inputs import image_entries
-from inpaint_data.pipelines.shards import plan_file_list_shards
+from inpaint_data.pipelines.jobs.shards import plan_file_list_shards
 out = sys.argv[3]
 with listed(lambda: image_entries([root]), {"": out}, 1000, {"inputs": [root]}) as lists:
     file_list, local = lists[""]

@@ -23,8 +23,8 @@ from PIL import Image, ImageDraw
 from inpaint_data.datasets.codec import encode_gray_png
 from inpaint_data.datasets.writers import FORMATS
 from inpaint_data.maskgen.styles import STYLES
-from inpaint_data.pipelines.masks_synth import FreeFormSpec, free_form_sample, free_form_samples
-from inpaint_data.pipelines.shards import ShardPlan, write_shard
+from inpaint_data.pipelines.jobs.masks_synth import FreeFormSpec, free_form_sample, free_form_samples
+from inpaint_data.pipelines.jobs.shards import ShardPlan, write_shard
 
 
 def _rate(n: int, fn) -> float:

@@ -20,8 +20,8 @@ import torch
 
 from inpaint_data.datasets.records import Sample
 from inpaint_data.datasets.torch import MaskSource, PairSpec, ShardedTrainingDataset
-from inpaint_data.pipelines.masks_synth import FreeFormSpec, free_form_samples
-from inpaint_data.pipelines.shards import ShardPlan, write_shard
+from inpaint_data.pipelines.jobs.masks_synth import FreeFormSpec, free_form_samples
+from inpaint_data.pipelines.jobs.shards import ShardPlan, write_shard
 
 
 def make_shards(root: Path, fmt: str, size: int, count: int) -> Path:

@@ -20,7 +20,7 @@ import numpy as np
 
 from inpaint_data.maskgen.synthetic_motion import MovingSquare, mask_fidelity
 from inpaint_data.maskgen.video import FlowEstimator, OcclusionParams, occlusion_mask
-from inpaint_data.pipelines.masks_video import VideoMaskSpec
+from inpaint_data.pipelines.jobs.masks_video import VideoMaskSpec
 
 MOTIONS = [(3, 0), (6, 0), (12, 0), (3, 3), (6, -6), (9, 6), (12, 12), (-8, 4)]
 

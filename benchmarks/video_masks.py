@@ -21,8 +21,8 @@ import cv2
 from inpaint_data.datasets.samples import sample_video
 from inpaint_data.datasets.video import probe_video, read_frames
 from inpaint_data.maskgen.video import FlowEstimator, occlusion_mask, to_gray
-from inpaint_data.pipelines.masks_video import VideoMaskSpec, video_chunk_samples
-from inpaint_data.pipelines.shards import ShardPlan, write_shard
+from inpaint_data.pipelines.jobs.masks_video import VideoMaskSpec, video_chunk_samples
+from inpaint_data.pipelines.jobs.shards import ShardPlan, write_shard
 
 
 def measure(path: str, short_side: int, frames: int, method: str, preset: str) -> dict:

@@ -40,7 +40,7 @@ def shard(ctx, inputs, out_dir, size, crop, ext, quality, edges_dir, val_fractio
       inpaint-data edges --hed places/ --out places_edges/
       inpaint-data shard places/ --edges places_edges/ --size 256 --val-fraction 0.01 --out places_shards/
     """
-    from ..pipelines.shard import ShardSpec, run_shard_images
+    from ..pipelines.jobs.shard import ShardSpec, run_shard_images
 
     spec = ShardSpec(size=size or None, crop=crop, ext=ext, quality=quality, seed=seed, max_pixels=max_pixels)
     def run(options):
@@ -68,7 +68,7 @@ def shard(ctx, inputs, out_dir, size, crop, ext, quality, edges_dir, val_fractio
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out that an earlier preview did not write.")
 def preview(path, size, mask_style, mask_dir, sketch, count, seed, epoch, out_file, overwrite):
     """A grid PNG of training samples as the trainer sees them: masked image | mask | sketch."""
-    from ..pipelines.preview import pair_spec, write_preview
+    from ..pipelines.training.preview import pair_spec, write_preview
 
     try:
         shown = write_preview(path, pair_spec(size, mask_style, mask_dir, sketch, seed), count, out_file, epoch,

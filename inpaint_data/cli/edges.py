@@ -68,7 +68,7 @@ def edges(ctx, inputs, method, out_dir, fmt, shard_size, workers, weights, rando
       inpaint-data edges --canny --canny-sigma random photos/ --out canny/
     """
     from ..edges.weights import WeightsError, cache_dir, fetch_hed_weights
-    from ..pipelines.edges import EdgeSpec, run_edges
+    from ..pipelines.jobs.edges import EdgeSpec, run_edges
 
     if device == "auto":
         device = "cuda" if gpus_per_worker > 0 else "cpu"

@@ -86,8 +86,8 @@ def evaluate_command(ctx, images, masks, model, baseline, trust_code, out_dir, o
     Image i (in key order) gets mask i mod M; images are resized and centre-cropped to the mask
     size. Writes metrics.json, metrics.csv and worst_best.png (worst and best by PSNR).
     """
-    from ..pipelines.eval_scoring import FeatureScorer, MetricWeights, check_weights, missing_metrics
-    from ..pipelines.evaluate import check_report_folder, evaluate, summarise, write_report
+    from ..pipelines.evaluation.evaluate import check_report_folder, evaluate, summarise, write_report
+    from ..pipelines.evaluation.scoring import FeatureScorer, MetricWeights, check_weights, missing_metrics
 
     try:
         check_report_folder(out_dir, overwrite)
@@ -113,7 +113,7 @@ def evaluate_command(ctx, images, masks, model, baseline, trust_code, out_dir, o
     with progress(None, "pairs") as bar:
         try:
             if workers:
-                from ..pipelines.evaluate_ray import EvalSpec, evaluate_on_ray
+                from ..pipelines.evaluation.on_ray import EvalSpec, evaluate_on_ray
                 from ..pipelines.ray_runtime import init_ray
 
                 init_ray(ctx.obj.get("ray_address") if ctx.obj else None)
@@ -174,7 +174,7 @@ def inpaint(images, masks, sketches, model, baseline, trust_code, out_dir, overw
     Unreadable images and masks are skipped and listed; the exit status is non-zero when no
     image was filled.
     """
-    from ..pipelines.inpaint import InpaintJob, plan_inpaint, run_inpaint
+    from ..pipelines.evaluation.inpaint import InpaintJob, plan_inpaint, run_inpaint
 
     fill, _, what = _filler(model, baseline, device, trust_code)
     job = InpaintJob(images=images, masks=masks, sketches=sketches, out=out_dir, overwrite=overwrite,

@@ -49,7 +49,7 @@ def run_job_command(ctx: click.Context, run: Callable, what: str, *, unit: str, 
     bar over `total` `unit`s (None: counted in shards, unless the job reports its total once
     planned through JobOptions.on_total), then print the summary of its JobResult.
     Our errors (InputError, OSError) become one line in the command group."""
-    from ..pipelines.job import JobOptions
+    from ..pipelines.jobs.job import JobOptions
     from .progress import progress
 
     bar = progress(total, unit)

@@ -97,7 +97,6 @@ class CommandGroup(click.Group):
 @click.version_option(package_name="inpaint-data", prog_name="inpaint-data")
 @click.option(
     "--ray-address",
-    envvar="RAY_ADDRESS",
     default=None,
     metavar="ADDRESS",
     help="Ray cluster to join (e.g. ray://head:10001 or auto). Default: $RAY_ADDRESS, "

@@ -76,7 +76,7 @@ def masks(ctx, free_form, videos, style, mix, count, size, out_dir, fmt, seed, s
         raise click.BadParameter("the box side must be above 0", param_hint="--box-size")
     if (style == MIXED) != (mix is not None):
         raise click.UsageError("--mix goes with --style mixed, and --style mixed needs --mix")
-    from ..pipelines.masks_synth import FreeFormSpec, check_spec, run_free_form_masks
+    from ..pipelines.jobs.masks_synth import FreeFormSpec, check_spec, run_free_form_masks
 
     options: dict = {}
     if style == "box":

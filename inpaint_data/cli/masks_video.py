@@ -68,7 +68,7 @@ def run_video_command(ctx, videos, size, out_dir, fmt, seed, workers, hole_range
                       consistency, motion_boundary, reliability_sigma, reliability_threshold, min_component,
                       off_frame, in_frame, directions, cut_threshold, dedupe_iou, relist, max_video_bytes):
     from ..maskgen.video import OcclusionParams
-    from ..pipelines.masks_video import VideoMaskSpec, run_video_masks
+    from ..pipelines.jobs.masks_video import VideoMaskSpec, run_video_masks
 
     if augment == "none" and (hole_range or balance):
         raise click.UsageError("--hole-range and --balance apply to augmented masks, not --augment none")

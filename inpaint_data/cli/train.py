@@ -11,7 +11,7 @@ from .. import storage
 from ..errors import first_line
 from ..maskgen.styles import STYLES
 from ..models.registry import MODELS
-from ..pipelines.train_config import default_help
+from ..pipelines.training.config import default_help
 from .params import MAX_SIZE, LocationType
 from .progress import progress
 
@@ -96,7 +96,7 @@ def train(ctx, model, config_file, **options):
           --gpus-per-worker 1 --precision bf16 --sketch --out /nfs/runs/df
       inpaint-data train pconv --data shards/train --steps 5000 --finetune --init runs/pc/best.pt --out runs/pc2
     """
-    from ..pipelines.train import TrainConfig, run_training
+    from ..pipelines.training.run import TrainConfig, run_training
 
     settings = {"model": model, **(_load_config_file(config_file) if config_file else {})}
     settings = {str(k).replace("-", "_"): v for k, v in settings.items()}
@@ -148,7 +148,7 @@ def train(ctx, model, config_file, **options):
 def export(run_dir, out_file, which, torchscript, trace_size, overwrite):
     """An inference checkpoint (weights + model config) from a training run, or a TorchScript model
     that eval and inpaint take as --model torchscript:PATH (and other tools as they take big-lama.pt)."""
-    from ..pipelines.checkpoints import export_model, export_torchscript
+    from ..pipelines.training.checkpoints import export_model, export_torchscript
 
     if not torchscript and not storage.is_dir(run_dir):
         raise click.UsageError(f"{run_dir} is not a run folder (a model file is taken with --torchscript)")

@@ -2,8 +2,7 @@
 and optional sketches, as batches of {"image", "mask", "sketch", "key"}.
 
 Every random choice of a sample comes from default_rng([seed, epoch, hash(key)]), so a sample
-is the same whichever path reads it (plain PyTorch here, Ray Data in pipelines/ray_data.py),
-worker or rank. An epoch visits
+is the same whichever process reads it, worker or rank. An epoch visits
 the shards in a permutation drawn from (seed, epoch); samples keep their order within a shard.
 """
 

@@ -19,15 +19,15 @@ from ..edges.sketch import sketch
 from ..fileio import atomic_write_bytes
 from ..inference import ModelFiller, baseline_fill
 from ..report import image_grid, line_chart
-from .checkpoints import export_model
-from .edges import EdgeSpec, run_edges
-from .eval_data import fit_image, list_images, load_masks, read_images
-from .evaluate import evaluate, summarise, write_report
-from .job import JobOptions
-from .masks_synth import FreeFormSpec, run_free_form_masks
-from .masks_video import VideoMaskSpec, run_video_masks
-from .shard import ShardSpec, run_shard_images
-from .train import TrainConfig, run_training
+from .evaluation.data import fit_image, list_images, load_masks, read_images
+from .evaluation.evaluate import evaluate, summarise, write_report
+from .jobs.edges import EdgeSpec, run_edges
+from .jobs.job import JobOptions
+from .jobs.masks_synth import FreeFormSpec, run_free_form_masks
+from .jobs.masks_video import VideoMaskSpec, run_video_masks
+from .jobs.shard import ShardSpec, run_shard_images
+from .training.checkpoints import export_model
+from .training.run import TrainConfig, run_training
 
 SAMPLE_IMAGES = ("astronaut", "coffee", "chelsea", "rocket", "camera", "coins", "hubble_deep_field",
                  "immunohistochemistry", "moon", "clock", "brick", "grass", "gravel", "colorwheel")

@@ -32,6 +32,12 @@ class RayUnreachable(InputError):
     """The Ray address given cannot be reached."""
 
 
+def ray_address(address: str | None = None) -> str | None:
+    """The cluster to join: `address`, else $RAY_ADDRESS, else None (this machine). The one place
+    that reads RAY_ADDRESS."""
+    return address or os.environ.get("RAY_ADDRESS") or None
+
+
 def _host_port(address: str) -> tuple[str, int] | None:
     """Host and port of a Ray address (`host:port`, `ray://host:port`); None for `auto` or `local`."""
     if address in ("auto", "local"):
@@ -47,7 +53,7 @@ def _host_port(address: str) -> tuple[str, int] | None:
 def check_address(address: str | None = None, timeout: float = CONNECT_TIMEOUT_S) -> None:
     """Fail fast, before anything is written, when the cluster at `address` (or RAY_ADDRESS)
     does not answer on its port: Ray's own connect retries for minutes."""
-    address = address or os.environ.get("RAY_ADDRESS") or None
+    address = ray_address(address)
     ray = sys.modules.get("ray")  # Ray is imported only by a job that needs it
     if not address or (ray is not None and ray.is_initialized()):
         return
@@ -80,7 +86,7 @@ def init_ray(address: str | None = None, num_cpus: int | None = None) -> dict:
     import ray
 
     if not ray.is_initialized():
-        address = address or os.environ.get("RAY_ADDRESS") or None
+        address = ray_address(address)
         check_address(address)
         common = dict(logging_level=logging.WARNING if verbose() else logging.ERROR, log_to_driver=verbose(),
                       configure_logging=True)

@@ -12,8 +12,8 @@ import pytest
 
 from inpaint_data.datasets.readers import read_samples
 from inpaint_data.errors import InputError
-from inpaint_data.pipelines.job import JobOptions
-from inpaint_data.pipelines.shard import ShardSpec, run_shard_images
+from inpaint_data.pipelines.jobs.job import JobOptions
+from inpaint_data.pipelines.jobs.shard import ShardSpec, run_shard_images
 
 
 def jpeg(seed: int) -> bytes:
@@ -80,7 +80,7 @@ def test_video2dataset_tars_feed_masks_from_video(tmp_path):
     from inpaint_data.datasets.ecosystem import _local_copy
     from inpaint_data.datasets.samples import sample_video
     from inpaint_data.datasets.video import find_videos, probe_video
-    from inpaint_data.pipelines.masks_video import VideoMaskSpec, run_video_masks
+    from inpaint_data.pipelines.jobs.masks_video import VideoMaskSpec, run_video_masks
 
     video = str(sample_video("carphone_pristine.mp4"))
     root = tmp_path / "v2d"
@@ -106,7 +106,7 @@ def test_video2dataset_tars_feed_masks_from_video(tmp_path):
 
 
 def test_edges_read_img2dataset_tars_too(img2dataset_folder, tmp_path):
-    from inpaint_data.pipelines.edges import EdgeSpec, run_edges
+    from inpaint_data.pipelines.jobs.edges import EdgeSpec, run_edges
 
     result = run_edges(tmp_path / "edges", [str(img2dataset_folder)], EdgeSpec(method="canny"),
                        options=JobOptions(workers=0))

@@ -14,8 +14,8 @@ from inpaint_data import storage
 from inpaint_data.datasets.file_list import FILE_LIST, listed, read_file_list, read_rows, write_file_lists
 from inpaint_data.datasets.image_inputs import image_entries
 from inpaint_data.datasets.images import unique_keys
-from inpaint_data.pipelines.job import JobOptions
-from inpaint_data.pipelines.shard import ShardSpec, run_shard_images
+from inpaint_data.pipelines.jobs.job import JobOptions
+from inpaint_data.pipelines.jobs.shard import ShardSpec, run_shard_images
 from tests.security.safety_helpers import write_rgb
 
 TRICKY = ["a/x.png", "a.png", "a-b/y.png", "a b.png", "b/c/d/e.png", "b/c.png", "B.png", "z/ä.png", "b/c/a.png",
@@ -141,8 +141,8 @@ def test_a_rerun_writes_nothing_and_the_lists_hold_every_key_once(tmp_path, val_
 
 
 def test_the_edge_index_finds_each_images_shard_and_none_for_a_missing_one(tmp_path):
-    from inpaint_data.pipelines.edges import EdgeSpec, run_edges
-    from inpaint_data.pipelines.shard import EdgeIndex
+    from inpaint_data.pipelines.jobs.edges import EdgeSpec, run_edges
+    from inpaint_data.pipelines.jobs.shard import EdgeIndex
 
     images = tmp_path / "images"
     images.mkdir()

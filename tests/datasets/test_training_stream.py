@@ -9,8 +9,8 @@ import torch
 from skimage import data
 
 from inpaint_data.datasets.torch import MaskSource, PairSpec, ShardedTrainingDataset, collate
-from inpaint_data.pipelines.job import JobOptions
-from inpaint_data.pipelines.shard import ShardSpec, run_shard_images
+from inpaint_data.pipelines.jobs.job import JobOptions
+from inpaint_data.pipelines.jobs.shard import ShardSpec, run_shard_images
 
 NAMES = ("astronaut", "coffee", "chelsea", "rocket", "camera", "coins", "moon", "clock", "brick", "grass",
          "gravel", "colorwheel")

@@ -75,7 +75,7 @@ def test_dilation_is_repeatable_whatever_opencv_threads():
     masks must not (same seed, same bytes)."""
     import cv2
 
-    from inpaint_data.pipelines.masks_synth import FreeFormSpec, free_form_sample
+    from inpaint_data.pipelines.jobs.masks_synth import FreeFormSpec, free_form_sample
 
     spec = FreeFormSpec(style="deepfill", height=256, width=256, balance="nvidia", dilate=True)
     threads = cv2.getNumThreads()

@@ -10,7 +10,7 @@ from inpaint_data.datasets.samples import sample_video
 from inpaint_data.datasets.video import probe_video, read_frames
 from inpaint_data.maskgen.styles import draw_mask
 from inpaint_data.models.registry import MODELS, build_trainee, predict
-from inpaint_data.pipelines.train_config import TrainConfig
+from inpaint_data.pipelines.training.config import TrainConfig
 
 SIZE, BATCH, STEPS, EVERY = 32, 8, 400, 25
 

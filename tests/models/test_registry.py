@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from inpaint_data.models.registry import MODELS, build_trainee, get_model, model_config, model_entry, predict
-from inpaint_data.pipelines.train_config import TrainConfig, default_help
+from inpaint_data.pipelines.training.config import TrainConfig, default_help
 
 SMALL = {"pconv": dict(width=8, random_vgg=True), "deepfillv2": dict(cnum=8, dcnum=8)}
 

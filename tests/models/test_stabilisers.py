@@ -12,8 +12,8 @@ from inpaint_data.errors import InputError
 from inpaint_data.models.deepfill import r1_penalty
 from inpaint_data.models.registry import MODELS, build_trainee
 from inpaint_data.models.trainee import Trainee
-from inpaint_data.pipelines.train import _check_same_run
-from inpaint_data.pipelines.train_config import TrainConfig
+from inpaint_data.pipelines.training.config import TrainConfig
+from inpaint_data.pipelines.training.run import _check_same_run
 
 
 def _config(**kw) -> TrainConfig:

@@ -6,8 +6,8 @@ from inpaint_data.datasets.readers import read_samples
 from inpaint_data.datasets.records import Sample
 from inpaint_data.datasets.writers import open_shard_writer
 from inpaint_data.edges.weights import fetch_hed_weights
-from inpaint_data.pipelines.edges import EdgeSpec, run_edges
-from inpaint_data.pipelines.job import JobOptions
+from inpaint_data.pipelines.jobs.edges import EdgeSpec, run_edges
+from inpaint_data.pipelines.jobs.job import JobOptions
 
 
 @pytest.fixture(scope="module")

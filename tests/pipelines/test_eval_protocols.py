@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from inpaint_data.cli.main import main
 from inpaint_data.inference import TorchScriptFiller, baseline_fill, load_filler
 from inpaint_data.models.inception import FIDInceptionV3
-from inpaint_data.pipelines.eval_data import PackedMask, fit_image
-from inpaint_data.pipelines.eval_scoring import FeatureScorer
-from inpaint_data.pipelines.evaluate import evaluate, summarise
+from inpaint_data.pipelines.evaluation.data import PackedMask, fit_image
+from inpaint_data.pipelines.evaluation.evaluate import evaluate, summarise
+from inpaint_data.pipelines.evaluation.scoring import FeatureScorer
 from tests.metric_oracles import random_lpips
 
 
@@ -196,7 +196,7 @@ def test_export_torchscript_of_the_shipped_model_fills_as_the_model_does(tmp_pat
 
 def test_ray_data_path_gives_the_single_process_numbers(ray_session, folders, tmp_path):
     """Two actors, chunks of 3 pairs: the same cases, rows and worst/best grid as in one process."""
-    from inpaint_data.pipelines.evaluate_ray import EvalSpec, evaluate_on_ray
+    from inpaint_data.pipelines.evaluation.on_ray import EvalSpec, evaluate_on_ray
 
     local = evaluate(str(folders / "images"), str(folders / "masks"),
                      lambda image, hole: baseline_fill(image, hole, "telea"), batch_size=2, bins="lama")
@@ -214,7 +214,7 @@ def test_ray_data_path_gives_the_single_process_numbers(ray_session, folders, tm
 def test_weights_are_checked_without_building_networks(tmp_path):
     """What a driver runs before handing the scoring to Ray actors: the same refusals."""
     from inpaint_data.errors import InputError
-    from inpaint_data.pipelines.eval_scoring import MetricWeights, check_weights
+    from inpaint_data.pipelines.evaluation.scoring import MetricWeights, check_weights
 
     fake = tmp_path / "pt_inception-2015-12-05-6726825d.pth"
     torch.save({"x": torch.zeros(1)}, fake)

@@ -7,8 +7,8 @@ from click.testing import CliRunner
 
 from inpaint_data.cli.main import main
 from inpaint_data.inference import baseline_fill
-from inpaint_data.pipelines.job import JobOptions
-from inpaint_data.pipelines.masks_synth import FreeFormSpec, run_free_form_masks
+from inpaint_data.pipelines.jobs.job import JobOptions
+from inpaint_data.pipelines.jobs.masks_synth import FreeFormSpec, run_free_form_masks
 
 
 @pytest.fixture(scope="module")
@@ -58,9 +58,9 @@ def test_baselines_keep_known_pixels():
 
 @pytest.fixture(scope="module")
 def exported(ray_session, tmp_path_factory, sample_images):
-    from inpaint_data.pipelines.checkpoints import export_model
-    from inpaint_data.pipelines.shard import ShardSpec, run_shard_images
-    from inpaint_data.pipelines.train import TrainConfig, run_training
+    from inpaint_data.pipelines.jobs.shard import ShardSpec, run_shard_images
+    from inpaint_data.pipelines.training.checkpoints import export_model
+    from inpaint_data.pipelines.training.run import TrainConfig, run_training
 
     root = tmp_path_factory.mktemp("model")
     run_shard_images(root / "shards", [str(sample_images)], ShardSpec(size=64), options=JobOptions(shard_size=2))

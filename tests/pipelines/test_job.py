@@ -7,12 +7,12 @@ import sys
 
 import pytest
 
-from inpaint_data.pipelines.job import JobOptions, JobResult, combine
+from inpaint_data.pipelines.jobs.job import JobOptions, JobResult, combine
 
 ONE_SHARD_JOB = """
 import json, sys
-from inpaint_data.pipelines.masks_synth import FreeFormSpec, run_free_form_masks
-from inpaint_data.pipelines.job import JobOptions
+from inpaint_data.pipelines.jobs.masks_synth import FreeFormSpec, run_free_form_masks
+from inpaint_data.pipelines.jobs.job import JobOptions
 result = run_free_form_masks(sys.argv[1], FreeFormSpec(style="box", height=64, width=64), count=5,
                              options=JobOptions(shard_size={shard_size}, workers={workers}))
 print(json.dumps({{"count": result.count, "shards": result.shards, "ray": "ray" in sys.modules}}))

@@ -9,9 +9,10 @@ import pytest
 import webdataset as wds
 
 from inpaint_data.datasets.readers import iter_records, read_samples, shard_paths
-from inpaint_data.pipelines.job import JobOptions, run_job
-from inpaint_data.pipelines.masks_synth import FreeFormSpec, free_form_samples, run_free_form_masks
-from inpaint_data.pipelines.shards import plan_shards
+from inpaint_data.pipelines.jobs.engine import run_job
+from inpaint_data.pipelines.jobs.job import JobOptions
+from inpaint_data.pipelines.jobs.masks_synth import FreeFormSpec, free_form_samples, run_free_form_masks
+from inpaint_data.pipelines.jobs.shards import plan_shards
 
 SPEC = FreeFormSpec(style="box", height=64, width=64, seed=3, options={"size": (0.375, 0.5), "count": (1, 1)})
 

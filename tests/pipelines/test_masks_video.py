@@ -7,8 +7,8 @@ from inpaint_data.cli.main import main
 from inpaint_data.datasets.readers import iter_records, read_samples
 from inpaint_data.datasets.samples import sample_video
 from inpaint_data.maskgen.synthetic_motion import MovingSquare
-from inpaint_data.pipelines.job import JobOptions
-from inpaint_data.pipelines.masks_video import VideoMaskSpec, run_video_masks
+from inpaint_data.pipelines.jobs.job import JobOptions
+from inpaint_data.pipelines.jobs.masks_video import VideoMaskSpec, run_video_masks
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,10 @@ import torch
 
 from inpaint_data.models.exported import load_model
 from inpaint_data.models.registry import build_trainee, model_entry
-from inpaint_data.pipelines.checkpoints import export_model, latest_state
-from inpaint_data.pipelines.job import JobOptions
-from inpaint_data.pipelines.shard import ShardSpec, run_shard_images
-from inpaint_data.pipelines.train import TrainConfig, run_training
+from inpaint_data.pipelines.jobs.job import JobOptions
+from inpaint_data.pipelines.jobs.shard import ShardSpec, run_shard_images
+from inpaint_data.pipelines.training.checkpoints import export_model, latest_state
+from inpaint_data.pipelines.training.run import TrainConfig, run_training
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,9 @@ from inpaint_data.datasets.torch import (
     ShardedTrainingDataset,
     collate,
 )
-from inpaint_data.pipelines.job import JobOptions
-from inpaint_data.pipelines.masks_synth import FreeFormSpec, run_free_form_masks
-from inpaint_data.pipelines.ray_data import ray_batch_to_torch, ray_training_dataset
-from inpaint_data.pipelines.shard import ShardSpec, run_shard_images
+from inpaint_data.pipelines.jobs.job import JobOptions
+from inpaint_data.pipelines.jobs.masks_synth import FreeFormSpec, run_free_form_masks
+from inpaint_data.pipelines.jobs.shard import ShardSpec, run_shard_images
 
 
 @pytest.fixture(scope="module")
@@ -98,28 +97,27 @@ def test_fewer_shards_than_slots_split_by_sample(ray_session, photos, tmp_path):
 
 
 @pytest.mark.parametrize("fmt", ["wds", "pq"])
-def test_pytorch_and_ray_data_paths_give_the_same_batches(shards, fmt):
+def test_an_epoch_gives_the_same_batches_whoever_reads_it(shards, fmt):
     out, _ = shards
     spec = PairSpec(size=48, seed=5)
-    dataset = ShardedTrainingDataset(str(out / fmt), spec)
-    dataset.set_epoch(3)
-    torch_batches = list(DataLoader(dataset, batch_size=4, collate_fn=collate))
-    ray_data = ray_training_dataset(str(out / fmt), spec, epoch=3)
-    ray_batches = list(ray_data.iter_torch_batches(batch_size=4, collate_fn=ray_batch_to_torch))
-    assert len(torch_batches) == len(ray_batches) == 4
-    for a, b in zip(torch_batches, ray_batches):
+
+    def batches(epoch, workers=0):
+        dataset = ShardedTrainingDataset(str(out / fmt), spec)
+        dataset.set_epoch(epoch)
+        return list(DataLoader(dataset, batch_size=4, collate_fn=collate, num_workers=workers))
+
+    first, again = batches(3), batches(3)
+    assert len(first) == len(again) == 4
+    for a, b in zip(first, again):
         assert list(a["key"]) == list(b["key"])
         assert torch.equal(a["image"], b["image"]) and torch.equal(a["mask"], b["mask"])
-    other = ShardedTrainingDataset(str(out / fmt), spec)
-    other.set_epoch(4)
-    other_batch = next(iter(DataLoader(other, batch_size=4, collate_fn=collate)))
-    assert not torch.equal(other_batch["mask"], torch_batches[0]["mask"])
+    assert not torch.equal(batches(4)[0]["mask"], first[0]["mask"])
 
 
 def test_masks_from_mask_shards_and_sketches_inside_holes(ray_session, photos, tmp_path):
     images = tmp_path / "images"
     edge_dir = tmp_path / "edges"
-    from inpaint_data.pipelines.edges import EdgeSpec, run_edges
+    from inpaint_data.pipelines.jobs.edges import EdgeSpec, run_edges
 
     run_edges(edge_dir, [str(photos)], EdgeSpec(method="canny", canny_sigma=1.0))
     run_shard_images(images, [str(photos)], ShardSpec(size=64), edges_dir=str(edge_dir), val_fraction=0.25)
@@ -137,7 +135,7 @@ def test_masks_from_mask_shards_and_sketches_inside_holes(ray_session, photos, t
 
 
 def test_preview_grid_shows_a_row_per_sample(shards):
-    from inpaint_data.pipelines.preview import pair_spec, preview_grid
+    from inpaint_data.pipelines.training.preview import pair_spec, preview_grid
 
     out, _ = shards
     grid, shown = preview_grid(str(out / "wds"), pair_spec(48, "box", None, False, seed=0), count=3)

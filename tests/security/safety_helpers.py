@@ -80,8 +80,8 @@ def write_tar(path: Path, members: dict[str, bytes]) -> Path:
 
 def sharded_images(root: Path, count: int, size: int = 40, shard_size: int = 1000) -> Path:
     """`count` random photos in root/images, sharded at 32 px into root/shards in this process."""
-    from inpaint_data.pipelines.job import JobOptions
-    from inpaint_data.pipelines.shard import ShardSpec, run_shard_images
+    from inpaint_data.pipelines.jobs.job import JobOptions
+    from inpaint_data.pipelines.jobs.shard import ShardSpec, run_shard_images
 
     (root / "images").mkdir()
     for i in range(count):

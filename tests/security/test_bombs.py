@@ -64,8 +64,8 @@ def test_a_cv2_error_in_decoding_is_the_samples_error(tmp_path):
     """OpenCV raises cv2.error (not None) for images over its own pixel limit: recorded, not fatal."""
     write_rgb(tmp_path / "x.png", 64)
     code = (
-        "from inpaint_data.pipelines.shard import ShardSpec, image_samples\n"
-        "from inpaint_data.pipelines.shards import ShardPlan\n"
+        "from inpaint_data.pipelines.jobs.shard import ShardSpec, image_samples\n"
+        "from inpaint_data.pipelines.jobs.shards import ShardPlan\n"
         f"plan = ShardPlan(0, 0, 1, items=(({str(tmp_path / 'x.png')!r}, 'x', ''),))\n"
         "print([type(s).__name__ + ':' + getattr(s, 'reason', '') for s in image_samples(plan, ShardSpec(size=32))])\n"
     )

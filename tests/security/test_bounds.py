@@ -12,7 +12,7 @@ import pytest
 from safety_helpers import invoke
 
 from inpaint_data.datasets.readers import shard_paths
-from inpaint_data.pipelines.shards import plan_shards
+from inpaint_data.pipelines.jobs.shards import plan_shards
 
 
 def test_plans_are_lazy():

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from safety_helpers import assert_one_line_error, invoke, write_rgb
 
-from inpaint_data.pipelines.job import JobOptions
-from inpaint_data.pipelines.shard import ShardSpec, run_shard_images
+from inpaint_data.pipelines.jobs.job import JobOptions
+from inpaint_data.pipelines.jobs.shard import ShardSpec, run_shard_images
 
 
 @pytest.fixture(scope="module")

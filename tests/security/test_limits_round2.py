@@ -22,7 +22,7 @@ def test_sizes_above_the_limit_are_refused_before_anything_is_written(shards, tm
                                  "1048576", "--workers", "0", "--out", tmp_path / "r"), "16384")
     assert_one_line_error(invoke("preview", shards / "shards", "--size", "99999", "--out", tmp_path / "p.png"), "16384")
     assert not (tmp_path / "r").exists() and not (tmp_path / "p.png").exists()
-    from inpaint_data.pipelines.shard import ShardSpec, run_shard_images
+    from inpaint_data.pipelines.jobs.shard import ShardSpec, run_shard_images
 
     with pytest.raises(ValueError, match="16384"):
         run_shard_images(tmp_path / "s2", [str(shards / "images")], ShardSpec(size=10**8))

@@ -8,8 +8,8 @@ import torch
 from safety_helpers import assert_one_line_error, crafted_pt, invoke, write_rgb
 
 from inpaint_data.models.files import UnsafeFileError, check_plain, load_pt, save_pt
-from inpaint_data.pipelines.job import JobOptions
-from inpaint_data.pipelines.shard import ShardSpec, run_shard_images
+from inpaint_data.pipelines.jobs.job import JobOptions
+from inpaint_data.pipelines.jobs.shard import ShardSpec, run_shard_images
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,8 @@ import pytest
 from click.testing import CliRunner
 
 from inpaint_data.cli.main import main
-from inpaint_data.pipelines.job import JobOptions
-from inpaint_data.pipelines.shard import ShardSpec, run_shard_images
+from inpaint_data.pipelines.jobs.job import JobOptions
+from inpaint_data.pipelines.jobs.shard import ShardSpec, run_shard_images
 from tests.local_cluster import Node, node_env, start_cluster, stop_cluster, wait_for_nodes
 from tests.storage.test_object_storage import _images, _keys, _local, _same_shards, _upload
 

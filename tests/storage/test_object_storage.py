@@ -22,11 +22,11 @@ import inpaint_data
 from inpaint_data.cli.main import main
 from inpaint_data.datasets.readers import iter_records, read_samples
 from inpaint_data.datasets.samples import sample_video
-from inpaint_data.pipelines.edges import EdgeSpec, run_edges
-from inpaint_data.pipelines.job import JobOptions
-from inpaint_data.pipelines.masks_synth import FreeFormSpec, run_free_form_masks
-from inpaint_data.pipelines.masks_video import VideoMaskSpec, run_video_masks
-from inpaint_data.pipelines.shard import ShardSpec, run_shard_images
+from inpaint_data.pipelines.jobs.edges import EdgeSpec, run_edges
+from inpaint_data.pipelines.jobs.job import JobOptions
+from inpaint_data.pipelines.jobs.masks_synth import FreeFormSpec, run_free_form_masks
+from inpaint_data.pipelines.jobs.masks_video import VideoMaskSpec, run_video_masks
+from inpaint_data.pipelines.jobs.shard import ShardSpec, run_shard_images
 
 CLI = [sys.executable, "-m", "inpaint_data.cli"]
 pytestmark = pytest.mark.slow  # a server and CLI subprocesses

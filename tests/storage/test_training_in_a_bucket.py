@@ -10,10 +10,10 @@ import pytest
 
 from inpaint_data.fileio import is_temp_name
 from inpaint_data.models.exported import load_model
-from inpaint_data.pipelines.checkpoints import export_model, latest_state
-from inpaint_data.pipelines.job import JobOptions
-from inpaint_data.pipelines.shard import ShardSpec, run_shard_images
-from inpaint_data.pipelines.train import TrainConfig, run_training
+from inpaint_data.pipelines.jobs.job import JobOptions
+from inpaint_data.pipelines.jobs.shard import ShardSpec, run_shard_images
+from inpaint_data.pipelines.training.checkpoints import export_model, latest_state
+from inpaint_data.pipelines.training.run import TrainConfig, run_training
 from tests.storage.test_object_storage import _images, _keys, _upload
 
 pytestmark = pytest.mark.slow

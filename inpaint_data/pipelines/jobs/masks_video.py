@@ -14,14 +14,14 @@ from typing import Any
 import cv2
 import numpy as np
 
-from .. import storage
-from ..datasets.ecosystem import MAX_VIDEO_BYTES
-from ..datasets.file_list import input_roots, read_table, resolve_row, write_table
-from ..datasets.records import Sample, SampleError, Skipped, key_seed
-from ..datasets.video import VideoError, find_videos, probe_video, read_frames, video_id
-from ..fileio import redact
-from ..maskgen.augment import augment_video_mask
-from ..maskgen.ratios import (
+from ... import storage
+from ...datasets.ecosystem import MAX_VIDEO_BYTES
+from ...datasets.file_list import input_roots, read_table, resolve_row, write_table
+from ...datasets.records import Sample, SampleError, Skipped, key_seed
+from ...datasets.video import VideoError, find_videos, probe_video, read_frames, video_id
+from ...fileio import redact
+from ...maskgen.augment import augment_video_mask
+from ...maskgen.ratios import (
     NVIDIA_BIN_LABELS,
     bin_range,
     fit_hole_ratio,
@@ -30,7 +30,7 @@ from ..maskgen.ratios import (
     nvidia_cell,
     touches_border,
 )
-from ..maskgen.video import (
+from ...maskgen.video import (
     FlowEstimator,
     OcclusionParams,
     frame_difference,
@@ -38,7 +38,8 @@ from ..maskgen.video import (
     occlusion_mask,
     to_gray,
 )
-from .job import JobOptions, JobResult, run_job
+from .engine import run_job
+from .job import JobOptions, JobResult
 from .shards import ShardPlan
 
 VIDEO_LIST = "_videos.parquet"  # the videos found and their frame counts, read back by re-runs

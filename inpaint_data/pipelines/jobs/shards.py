@@ -15,10 +15,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..datasets.file_list import read_rows
-from ..datasets.records import Sample, SampleError, Skipped
-from ..datasets.writers import open_shard_writer, write_stats
-from ..maskgen.ratios import bin_histogram
+from ...datasets.file_list import read_rows
+from ...datasets.records import Sample, SampleError, Skipped
+from ...datasets.writers import open_shard_writer, write_stats
+from ...maskgen.ratios import bin_histogram
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ import itertools
 
 import numpy as np
 
-from ..datasets.images import is_tagged_png, write_image
-from ..datasets.manifest import refuse_foreign
-from ..datasets.torch import MaskSource, PairSpec, ShardedTrainingDataset
-from ..report import image_grid
+from ...datasets.images import is_tagged_png, write_image
+from ...datasets.manifest import refuse_foreign
+from ...datasets.torch import MaskSource, PairSpec, ShardedTrainingDataset
+from ...report import image_grid
 
 
 def preview_grid(path: str, spec: PairSpec, count: int, epoch: int = 0) -> tuple[np.ndarray, int]:

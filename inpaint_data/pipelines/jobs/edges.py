@@ -10,15 +10,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import storage
-from ..datasets.ecosystem import ContainerReader
-from ..datasets.file_list import FILE_LIST, input_roots, listed
-from ..datasets.image_inputs import image_entries
-from ..datasets.images import MAX_PIXELS, ImageError, decode_rgb
-from ..datasets.manifest import listing_identity
-from ..datasets.readers import shard_paths, shard_records
-from ..datasets.records import IMAGE_EXTS, Sample, SampleError, key_seed
-from .job import JobOptions, JobResult, run_job
+from ... import storage
+from ...datasets.ecosystem import ContainerReader
+from ...datasets.file_list import FILE_LIST, input_roots, listed
+from ...datasets.image_inputs import image_entries
+from ...datasets.images import MAX_PIXELS, ImageError, decode_rgb
+from ...datasets.manifest import listing_identity
+from ...datasets.readers import shard_paths, shard_records
+from ...datasets.records import IMAGE_EXTS, Sample, SampleError, key_seed
+from .engine import run_job
+from .job import JobOptions, JobResult
 from .shards import ShardPlan, plan_file_list_shards, plan_inputs
 
 PREFIX = "edges"
@@ -41,7 +42,7 @@ class EdgeSpec:
 
 @lru_cache(maxsize=2)
 def _model(weights: str | None, random_weights: bool):
-    from ..edges.weights import load_hed
+    from ...edges.weights import load_hed
 
     return load_hed(weights, random_weights=random_weights)
 
@@ -78,8 +79,8 @@ def edge_samples(plan: ShardPlan, spec: EdgeSpec) -> Iterator[Sample | SampleErr
     """Edge maps (uint8, probability x 255) of one shard's images."""
     import torch
 
-    from ..edges.canny import canny_edges, random_sigma
-    from ..edges.hed import detect_edges, edge_to_png_array
+    from ...edges.canny import canny_edges, random_sigma
+    from ...edges.hed import detect_edges, edge_to_png_array
 
     torch.set_num_threads(spec.threads)
     batch: list[tuple[str, str, np.ndarray]] = []

@@ -34,8 +34,8 @@ def missing_metrics(weights: MetricWeights) -> list[str]:
 def check_weights(weights: MetricWeights) -> None:
     """The checks `FeatureScorer.from_weights` makes (files present, sha256 of the releases)
     without building the networks: for a driver that leaves the scoring to Ray actors."""
-    from ..models.inception import check_fid_weights
-    from ..models.lpips import check_lpips_files
+    from ...models.inception import check_fid_weights
+    from ...models.lpips import check_lpips_files
 
     if weights.inception:
         check_fid_weights(weights.inception)
@@ -56,8 +56,8 @@ class FeatureScorer:
     @classmethod
     def from_weights(cls, weights: MetricWeights, device: str = "cpu") -> "FeatureScorer":
         """The networks built from the user's files, each sha256-checked against its release."""
-        from ..models.inception import load_fid_inception
-        from ..models.lpips import load_lpips
+        from ...models.inception import load_fid_inception
+        from ...models.lpips import load_lpips
 
         inception = load_fid_inception(weights.inception) if weights.inception else None
         lpips = {net: load_lpips(net, path, weights.lpips_heads.get(net))

@@ -11,11 +11,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 import ray
 
-from .. import storage
-from ..datasets.images import MAX_PIXELS
-from ..inference import TORCHSCRIPT, make_filler
-from .eval_scoring import FeatureScorer, MetricWeights
+from ... import storage
+from ...datasets.images import MAX_PIXELS
+from ...inference import TORCHSCRIPT, make_filler
 from .evaluate import CHUNK, Evaluation, batch_filler, plan_chunks, score_pairs
+from .scoring import FeatureScorer, MetricWeights
 
 
 @dataclass(frozen=True)

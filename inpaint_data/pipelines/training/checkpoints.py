@@ -9,13 +9,13 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .. import __version__, storage
-from ..datasets.manifest import refuse_foreign
-from ..datasets.readers import detect_format, shard_paths
-from ..errors import InputError
-from ..fileio import atomic_file
-from ..models.exported import EXPORT_FORMAT, TORCHSCRIPT_INFO, is_exported_file, load_model, trace_model
-from ..models.files import load_pt, save_pt
+from ... import __version__, storage
+from ...datasets.manifest import refuse_foreign
+from ...datasets.readers import detect_format, shard_paths
+from ...errors import InputError
+from ...fileio import atomic_file
+from ...models.exported import EXPORT_FORMAT, TORCHSCRIPT_INFO, is_exported_file, load_model, trace_model
+from ...models.files import load_pt, save_pt
 
 #: The file of a Ray Train checkpoint folder that holds the training state.
 STATE_FILE = "state.pt"
@@ -134,7 +134,7 @@ def export_torchscript(source: str | Path, out_path: str | Path, which: str = "b
 
     refuse_foreign(out_path, is_exported_file, overwrite)
 
-    from ..models.registry import get_model, model_entry
+    from ...models.registry import get_model, model_entry
 
     if Path(source).is_file():
         model, config = load_model(source)

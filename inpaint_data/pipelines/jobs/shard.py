@@ -13,19 +13,20 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import storage
-from ..datasets.codec import decode_gray, encode_image
-from ..datasets.ecosystem import ContainerReader
-from ..datasets.file_list import FILE_LIST, input_roots, listed
-from ..datasets.geometry import crop, crop_box, resize_short_side
-from ..datasets.image_inputs import image_entries
-from ..datasets.images import MAX_PIXELS, MAX_SIDE, ImageError, decode_rgb
-from ..datasets.manifest import ManifestMismatch
-from ..datasets.readers import detect_format, shard_paths, shard_records
-from ..datasets.records import EDGE_EXT, META_EXT, Sample, SampleError, key_seed
-from ..errors import InputError
-from ..fileio import redact
-from .job import JobOptions, JobResult, combine, run_job
+from ... import storage
+from ...datasets.codec import decode_gray, encode_image
+from ...datasets.ecosystem import ContainerReader
+from ...datasets.file_list import FILE_LIST, input_roots, listed
+from ...datasets.geometry import crop, crop_box, resize_short_side
+from ...datasets.image_inputs import image_entries
+from ...datasets.images import MAX_PIXELS, MAX_SIDE, ImageError, decode_rgb
+from ...datasets.manifest import ManifestMismatch
+from ...datasets.readers import detect_format, shard_paths, shard_records
+from ...datasets.records import EDGE_EXT, META_EXT, Sample, SampleError, key_seed
+from ...errors import InputError
+from ...fileio import redact
+from .engine import run_job
+from .job import JobOptions, JobResult, combine
 from .shards import ShardPlan, plan_file_list_shards, plan_inputs
 
 PREFIX = "images"

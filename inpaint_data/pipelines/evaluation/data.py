@@ -9,11 +9,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import storage
-from ..datasets.codec import decode_sample
-from ..datasets.geometry import crop, crop_box, resize_short_side
-from ..datasets.images import MAX_PIXELS, ImageError, find_images, read_gray8, read_rgb
-from ..datasets.readers import detect_format, read_samples, shard_paths, shard_records
+from ... import storage
+from ...datasets.codec import decode_sample
+from ...datasets.geometry import crop, crop_box, resize_short_side
+from ...datasets.images import MAX_PIXELS, ImageError, find_images, read_gray8, read_rgb
+from ...datasets.readers import detect_format, read_samples, shard_paths, shard_records
 
 
 def is_shard_folder(path: str) -> bool:

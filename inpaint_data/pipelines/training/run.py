@@ -13,16 +13,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import MISSING, asdict, fields
 from pathlib import Path
 
-from .. import __version__, storage
-from ..datasets.manifest import output_lock
-from ..datasets.readers import detect_format, shard_paths
-from ..errors import InputError
-from ..fileio import redacted
-from ..models.files import load_pt
-from ..models.registry import model_entry
+from ... import __version__, storage
+from ...datasets.manifest import output_lock
+from ...datasets.readers import detect_format, shard_paths
+from ...errors import InputError
+from ...fileio import redacted
+from ...models.files import load_pt
+from ...models.registry import model_entry
 from .checkpoints import batches_per_epoch, export_model, init_weights, run_checkpoints
-from .train_config import TrainConfig, unused_settings
-from .train_loop import train_loop
+from .config import TrainConfig, unused_settings
+from .loop import train_loop
 
 __all__ = ["TrainConfig", "check_run", "export_model", "run_training"]
 
@@ -126,7 +126,7 @@ def run_training(config: TrainConfig, ray_address: str | None = None, on_metrics
     out = cfg.out = str(storage.normalise(cfg.out) if storage.is_remote(cfg.out) else Path(cfg.out).resolve())
     check_run(cfg)
     if cfg.workers > 0:
-        from .ray_runtime import check_address
+        from ..ray_runtime import check_address
 
         check_address(ray_address)
     saved = storage.join(out, "train_config.json")
@@ -152,7 +152,7 @@ def _fit_on_ray(cfg: TrainConfig, settings: dict, ray_address: str | None) -> No
     from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer
 
-    from .ray_runtime import cluster_cpus, init_ray
+    from ..ray_runtime import cluster_cpus, init_ray
 
     init_ray(ray_address)
     cpus = cfg.cpus_per_worker or max(0.5, min(1.0, cluster_cpus() / (cfg.workers + 1)))

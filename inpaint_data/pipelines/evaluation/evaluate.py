@@ -12,17 +12,17 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import storage
-from ..datasets.images import MAX_PIXELS, write_image
-from ..errors import InputError
-from ..fileio import dumps_json
-from ..inference import without_hole
-from ..maskgen.ratios import bin_labels, hole_ratio, ratio_bin, touches_border
-from ..metrics import l1, l2, psnr, ssim
-from ..report import image_grid
-from ..set_metrics import fid, inception_discriminative_scores
-from .eval_data import ImageRef, PackedMask, fit_image, list_images, load_masks, pair_chunks, read_images
-from .eval_scoring import FeatureScorer
+from ... import storage
+from ...datasets.images import MAX_PIXELS, write_image
+from ...errors import InputError
+from ...fileio import dumps_json
+from ...inference import without_hole
+from ...maskgen.ratios import bin_labels, hole_ratio, ratio_bin, touches_border
+from ...metrics import l1, l2, psnr, ssim
+from ...report import image_grid
+from ...set_metrics import fid, inception_discriminative_scores
+from .data import ImageRef, PackedMask, fit_image, list_images, load_masks, pair_chunks, read_images
+from .scoring import FeatureScorer
 
 GROUPS = ("all", "border", "no border")
 #: PSNR of a fill equal to the truth is infinite; it is reported as this many dB (JSON has no inf).

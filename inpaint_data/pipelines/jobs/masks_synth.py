@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from ..datasets.records import Sample, sample_key
-from ..maskgen.ratios import (
+from ...datasets.records import Sample, sample_key
+from ...maskgen.ratios import (
     MAX_LAYERS,
     NVIDIA_BIN_LABELS,
     bin_range,
@@ -22,8 +22,9 @@ from ..maskgen.ratios import (
     nvidia_cell,
     touches_border,
 )
-from ..maskgen.styles import draw_mask, max_hole_ratio
-from .job import JobOptions, JobResult, run_job
+from ...maskgen.styles import draw_mask, max_hole_ratio
+from .engine import run_job
+from .job import JobOptions, JobResult
 from .shards import ShardPlan, plan_shards
 
 PREFIX = "masks"

@@ -16,8 +16,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .. import storage
-from ..datasets.images import (
+from ... import storage
+from ...datasets.images import (
     MAX_PIXELS,
     ImageError,
     find_images,
@@ -25,9 +25,9 @@ from ..datasets.images import (
     read_rgb,
     write_image,
 )
-from ..edges.sketch import DEEPFILL_THRESHOLD
-from ..errors import InputError
-from ..inference import composite_uint8, without_hole
+from ...edges.sketch import DEEPFILL_THRESHOLD
+from ...errors import InputError
+from ...inference import composite_uint8, without_hole
 
 Fill = Callable[..., np.ndarray]
 

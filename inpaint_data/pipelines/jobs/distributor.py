@@ -13,8 +13,8 @@ from typing import Any
 
 import ray
 
+from ..ray_runtime import cluster_cpus, init_ray
 from .job import JobOptions, Totals
-from .ray_runtime import cluster_cpus, init_ray
 from .shards import Produce, ShardPlan, write_shard
 
 #: Ray retries a shard task this many times when its worker process dies.

@@ -13,16 +13,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .. import storage
-from ..datasets.images import write_image
-from ..datasets.torch import MaskSource, PairSpec, ShardedTrainingDataset, collate
-from ..fileio import dumps_json
-from ..metrics import l1, psnr, ssim
-from ..models.files import load_pt, save_pt
-from ..models.registry import build_trainee, model_config, model_entry, predict
-from ..report import image_grid
+from ... import storage
+from ...datasets.images import write_image
+from ...datasets.torch import MaskSource, PairSpec, ShardedTrainingDataset, collate
+from ...fileio import dumps_json
+from ...metrics import l1, psnr, ssim
+from ...models.files import load_pt, save_pt
+from ...models.registry import build_trainee, model_config, model_entry, predict
+from ...report import image_grid
 from .checkpoints import STATE_FILE, RunMirror, batches_per_epoch, init_weights
-from .train_config import TrainConfig
+from .config import TrainConfig
 
 log = logging.getLogger("inpaint_data.train")
 

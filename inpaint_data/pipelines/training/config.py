@@ -8,10 +8,10 @@ import types
 import typing
 from dataclasses import dataclass, fields
 
-from ..datasets.images import MAX_SIDE
-from ..errors import InputError
-from ..models.precision import PRECISIONS
-from ..models.registry import MODELS, model_entry
+from ...datasets.images import MAX_SIDE
+from ...errors import InputError
+from ...models.precision import PRECISIONS
+from ...models.registry import MODELS, model_entry
 
 
 @dataclass

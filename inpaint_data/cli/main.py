@@ -20,7 +20,7 @@ COMMANDS = {
     "demo": ("demo", "demo", "Run the whole toolkit on the embedded sample data, ending in report.html."),
     "masks": ("masks", "masks", "Make a mask data set: free-form styles or occlusions from video."),
     "edges": ("edges", "edges", "HED or Canny edge maps for DeepFill v2's sketch channel."),
-    "weights": ("edges", "weights", "Pretrained weights: fetch them into the cache."),
+    "weights": ("weights", "weights", "The weights files the toolkit reads, where each was found; fetch HED's."),
     "shard": ("data", "shard", "Images into training shards (train/val), joined with edge maps."),
     "preview": ("data", "preview", "A grid PNG of training samples as the trainer sees them."),
     "train": ("train", "train", "Train PConv-UNet or DeepFill v2 on Ray Train."),

@@ -1,5 +1,6 @@
-"""From edge probability to a sketch: threshold (DeepFill v2: 0.6), thinning to one-pixel lines,
-removal of small strokes. Done at training time, so one stored edge map serves every setting."""
+"""Edge maps and sketches: an edge probability stored as uint8 (`edge_to_png_array`), and from it a
+sketch: threshold (DeepFill v2: 0.6), thinning to one-pixel lines, removal of small strokes. The
+sketch is drawn at training time, so one stored edge map serves every setting."""
 
 from __future__ import annotations
 
@@ -8,6 +9,11 @@ import numpy as np
 from skimage.morphology import thin
 
 DEEPFILL_THRESHOLD = 0.6
+
+
+def edge_to_png_array(edge: np.ndarray) -> np.ndarray:
+    """Probability in [0, 1] to the stored uint8 (probability x 255, rounded)."""
+    return np.round(np.clip(edge, 0, 1) * 255).astype(np.uint8)
 
 
 def binarize(edge: np.ndarray, threshold: float = DEEPFILL_THRESHOLD) -> np.ndarray:

@@ -18,12 +18,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .files import check_sha256, load_pt
+from .files import load_pt
+from .weights import check_weights
 
-#: pytorch-fid's released weights (github.com/mseitzer/pytorch-fid, release `fid_weights`).
-FID_WEIGHTS_NAME = "pt_inception-2015-12-05-6726825d.pth"
-#: The whole sha256 of pytorch-fid's release (95,628,359 bytes); its name carries the first 8 digits.
-FID_WEIGHTS_SHA256 = "6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2"
 FEATURES = 2048
 INPUT_SIZE = 299
 
@@ -204,7 +201,7 @@ def load_state(module: nn.Module, state: dict, what: str, ignore_prefixes: tuple
 
 def check_fid_weights(path: str | Path) -> None:
     """Refuse a file that is not pytorch-fid's release (its whole sha256)."""
-    check_sha256(path, FID_WEIGHTS_SHA256, f"FID Inception weights ({FID_WEIGHTS_NAME})")
+    check_weights("inception-fid", path)
 
 
 def load_fid_inception(path: str | Path) -> FIDInceptionV3:

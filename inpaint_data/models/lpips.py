@@ -12,30 +12,28 @@ without importing it, since its import needs torchvision, or given as a file).
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from .files import check_sha256, load_pt
+from .files import load_pt
 from .inception import load_state
+from .weights import check_weights, weights_entry
 
 #: lpips/lpips.py ScalingLayer.
 SHIFT = (-0.030, -0.088, -0.188)
 SCALE = (0.458, 0.448, 0.450)
 #: Per backbone: torchvision `features` layers (None = max pool, (cin, cout, kernel, stride,
 #: padding) = convolution + ReLU), the indices after which lpips takes each slice's output, the
-#: channels there, torchvision's weights file and its sha256, the head file's sha256.
+#: channels there, and torchvision's weights file (models/weights.py's catalogue name).
 NETS = {
     "alex": {
         "layers": [(3, 64, 11, 4, 2), ("pool", 0), (64, 192, 5, 1, 2), ("pool", 0), (192, 384, 3, 1, 1),
                    (384, 256, 3, 1, 1), (256, 256, 3, 1, 1)],
         "taps": (1, 4, 7, 9, 11),
         "channels": (64, 192, 384, 256, 256),
-        "backbone_file": "alexnet-owt-7be5be79.pth",
-        "backbone_sha256": "7be5be791159472b1fbf3c69796f7cb30dca7ad8466c2df70058c37116cdee02",
-        "heads_sha256": "df73285e35b22355a2df87cdb6b70b343713b667eddbda73e1977e0c860835c0",
+        "backbone": "alexnet",
     },
     "vgg": {
         "layers": [(3, 64, 3, 1, 1), (64, 64, 3, 1, 1), ("pool", 0), (64, 128, 3, 1, 1), (128, 128, 3, 1, 1),
@@ -44,9 +42,7 @@ NETS = {
                    (512, 512, 3, 1, 1), (512, 512, 3, 1, 1), (512, 512, 3, 1, 1)],
         "taps": (3, 8, 15, 22, 29),
         "channels": (64, 128, 256, 512, 512),
-        "backbone_file": "vgg16-397923af.pth",
-        "backbone_sha256": "397923af8e79cdbb6a7127f12361acd7a2f83e06b05044ddf496e83de57a5bf0",
-        "heads_sha256": "a78928a0af1e5f0fcb1f3b9e8f8c3a2a5a3de244d830ad5c1feddc79b8432868",
+        "backbone": "vgg16",
     },
 }
 #: AlexNet's max pools are 3 x 3 stride 2, VGG's 2 x 2 stride 2.
@@ -98,28 +94,18 @@ class LPIPS(nn.Module):
         return total
 
 
-def packaged_heads(net: str) -> Path | None:
-    """The heads file of an installed `lpips` package (`pip install --no-deps lpips`), or None."""
-    spec = importlib.util.find_spec("lpips")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / "weights" / "v0.1" / f"{net}.pth"
-    return path if path.is_file() else None
-
-
 def check_lpips_files(net: str, backbone: str | Path, heads: str | Path | None = None) -> Path:
     """The heads file to use (default: the installed lpips package's) after checking both files'
-    sha256 against the releases. FileNotFoundError names the missing file and where it comes from."""
+    sha256 against the releases (models/weights.py). FileNotFoundError names the missing file and
+    where it comes from."""
     if net not in NETS:
         raise ValueError(f"unknown LPIPS backbone {net!r}; expected one of {sorted(NETS)}")
-    spec = NETS[net]
-    heads = heads or packaged_heads(net)
+    heads_entry = weights_entry(f"lpips-{net}")
+    heads = heads or heads_entry.located()
     if heads is None:
-        raise FileNotFoundError(f"LPIPS-{net} heads: install them with `pip install --no-deps lpips==0.1.4` "
-                                f"(its wheel ships weights/v0.1/{net}.pth) or pass the file")
-    check_sha256(backbone, spec["backbone_sha256"], f"LPIPS-{net} backbone ({spec['backbone_file']})")
-    check_sha256(heads, spec["heads_sha256"], f"LPIPS-{net} heads (lpips 0.1.4 weights/v0.1/{net}.pth)")
-    return Path(heads)
+        raise FileNotFoundError(f"LPIPS-{net} heads: {heads_entry.how_to_get}")
+    check_weights(NETS[net]["backbone"], backbone)
+    return check_weights(heads_entry.name, heads)
 
 
 def load_lpips(net: str, backbone: str | Path, heads: str | Path | None = None) -> LPIPS:

@@ -81,7 +81,7 @@ def load_vgg(weights: str | Path | None = None, random_weights: bool = False) ->
                     ours[f"blocks.{b}.{c}.{kind}"] = state[key]
         model.load_state_dict(ours)
         return model
-    from ..edges.weights import load_hed
+    from .hed_weights import load_hed
 
     hed = load_hed()  # raises WeightsError with instructions when not fetched
     model = VGG16Features("caffe_bgr")

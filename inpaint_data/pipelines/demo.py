@@ -18,6 +18,7 @@ from ..datasets.samples import sample_video, write_time_split_frames
 from ..edges.sketch import sketch
 from ..fileio import atomic_write_bytes
 from ..inference import ModelFiller, baseline_fill
+from ..models.weights import CATALOGUE
 from ..report import image_grid, line_chart
 from .evaluation.data import fit_image, list_images, load_masks, read_images
 from .evaluation.evaluate import evaluate, summarise, write_report
@@ -34,8 +35,9 @@ SAMPLE_IMAGES = ("astronaut", "coffee", "chelsea", "rocket", "camera", "coins", 
 
 #: DeepFill v2 (cnum 16, stable recipe, lr 1e-3) trained 1,500 steps at 64 px on the bundled
 #: videos' training frames by `python benchmarks/learning.py` (its OUT/models/deepfillv2.pt),
-#: shipped so the demo can show a model that learned; README, "Does training learn?".
-SHIPPED_DEEPFILL = Path(__file__).resolve().parents[1] / "weights" / "deepfillv2_frames64.pt"
+#: shipped so the demo can show a model that learned; README, "Does training learn?". Its entry
+#: in the weights catalogue (models/weights.py) holds its sha256.
+SHIPPED_DEEPFILL = CATALOGUE["deepfillv2-frames64"].located()
 
 Say = Callable[[str, str], None]
 

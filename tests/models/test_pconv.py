@@ -168,7 +168,7 @@ def test_vgg_loads_torchvision_layout_and_rejects_others(tmp_path):
 
 
 def test_hed_backbone_is_the_fallback():
-    from inpaint_data.edges.weights import fetch_hed_weights, load_hed
+    from inpaint_data.models.hed_weights import fetch_hed_weights, load_hed
 
     fetch_hed_weights()
     vgg = load_vgg()

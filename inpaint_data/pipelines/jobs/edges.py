@@ -42,7 +42,7 @@ class EdgeSpec:
 
 @lru_cache(maxsize=2)
 def _model(weights: str | None, random_weights: bool):
-    from ...edges.weights import load_hed
+    from ...models.hed_weights import load_hed
 
     return load_hed(weights, random_weights=random_weights)
 
@@ -80,7 +80,8 @@ def edge_samples(plan: ShardPlan, spec: EdgeSpec) -> Iterator[Sample | SampleErr
     import torch
 
     from ...edges.canny import canny_edges, random_sigma
-    from ...edges.hed import detect_edges, edge_to_png_array
+    from ...edges.sketch import edge_to_png_array
+    from ...models.hed import detect_edges
 
     torch.set_num_threads(spec.threads)
     batch: list[tuple[str, str, np.ndarray]] = []

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from inpaint_data.edges.hed import HED, detect_edges, edge_to_png_array, preprocess
-from inpaint_data.edges.weights import WeightsError, fetch_hed_weights, load_hed, state_dict_from_file
+from inpaint_data.edges.sketch import edge_to_png_array
+from inpaint_data.models.hed import HED, detect_edges, preprocess
+from inpaint_data.models.hed_weights import WeightsError, fetch_hed_weights, load_hed, state_dict_from_file
 
 DATA = Path(__file__).parents[1] / "data" / "hed"
 

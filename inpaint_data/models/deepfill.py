@@ -10,6 +10,7 @@ from torch import nn
 
 from .attention import ContextualAttention
 from .layers import GatedConv2d, GatedUpsample, spectral_norm_conv
+from .settings import Setting
 
 
 class _Stack(nn.Module):
@@ -128,6 +129,19 @@ class Discriminator(nn.Module):
 
 
 # ----------------------------------------------------------------------------- as a registry entry
+#: DeepFill v2's own training settings (registry.py lists them; the CLI makes an option of each).
+#: The recipe settings' values come from the recipe (registry) when not given.
+SETTINGS = (
+    Setting("sketch", bool, "The sketch channel (needs edges in the shards).", default=False),
+    Setting("cnum", int, "Generator width.", minimum=1),
+    Setting("dcnum", int, "Discriminator width.", minimum=1),
+    Setting("gan_weight", float, "Weight of the adversarial loss.", minimum=0),
+    Setting("gan_warmup", int, "First steps with the L1 terms alone, D resting.", minimum=0),
+    Setting("d_lr", float, "The discriminator's learning rate [--lr].", minimum=0, exclusive=True),
+    Setting("r1_weight", float, "R1 penalty weight gamma on real images.", minimum=0),
+)
+
+
 def check_config(config: dict) -> dict:
     if config["size"] % 8:
         raise ValueError(f"deepfillv2 needs a size divisible by 8, got {config['size']}")

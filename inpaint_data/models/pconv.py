@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .layers import PartialConv2d
+from .settings import Setting
 
 ENCODER_KERNELS = (7, 5, 5, 3, 3, 3, 3, 3)
 ENCODER_CHANNELS = (64, 128, 256, 512, 512, 512, 512, 512)
@@ -83,6 +84,17 @@ class PConvUNet(nn.Module):
 
 
 # ----------------------------------------------------------------------------- as a registry entry
+#: PConv's own training settings (registry.py lists them; the CLI makes an option of each).
+SETTINGS = (
+    Setting("width", int, "Channel width of the first level.", minimum=1),
+    Setting("layers", int, "Encoder levels [8 at 512, 7 at 256].", minimum=1),
+    Setting("finetune", bool, "Stage 2: encoder BatchNorm frozen, lr 5e-5 (paper, section 4).", default=False),
+    Setting("vgg_weights", str, "torchvision ImageNet VGG16 state_dict for the perceptual loss "
+            "(default: the HED backbone).", path=True),
+    Setting("random_vgg", bool, "An untrained VGG for the loss (tests only).", default=False),
+)
+
+
 def check_config(config: dict) -> dict:
     """Settings that follow from others: `layers` from the size (8 at 512, 7 at 256)."""
     layers = config.get("layers") or min(8, int(math.log2(config["size"])) - 1)

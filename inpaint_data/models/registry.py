@@ -1,7 +1,8 @@
 """The models the toolkit trains and runs, by name, as torchvision's `get_model(name, **config)`
 and maskgen/styles.py do: everything the trainer, the CLI and inference need to know about a
-model is its entry here. A new model is one module (network, `check_config`, `predict`,
-`setup_training`, `train_step`) and one entry in MODELS."""
+model is its entry here. A new model is one module (network, its `SETTINGS`, `check_config`,
+`predict`, `setup_training`, `train_step`) and one entry in MODELS: the trainer's config, its
+checks and the `train MODEL` options are made from the entry, so nothing else changes."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import torch
 from torch import nn
 
 from . import deepfill, pconv
+from .settings import Setting
 from .trainee import Trainee
 
 
@@ -22,7 +24,9 @@ class ModelEntry:
     config). `defaults`: the paper's training settings, used where a run gives none. `multiple`:
     what image sides must be divisible by, from the model config. `recipes`: named sets of
     training settings; "released" is the paper's or the released code's, "stable" the default
-    (the settings measured to train stably at small scale, docs/training.md)."""
+    (the settings measured to train stably at small scale, docs/training.md). `settings`: the
+    model's own training settings (models/settings.py), checked by the trainer and offered as
+    options by `train MODEL`."""
 
     about: str
     generator: Callable[..., nn.Module]
@@ -35,6 +39,19 @@ class ModelEntry:
     train_step: Callable[[Trainee, dict, torch.device], dict[str, float]]
     sketch: bool = False  # takes DeepFill v2's sketch channel
     recipes: dict[str, dict[str, Any]] = field(default_factory=lambda: {"released": {}, "stable": {}})
+    settings: tuple[Setting, ...] = ()
+
+    def setting(self, name: str) -> Setting | None:
+        return next((s for s in self.settings if s.name == name), None)
+
+    def default_of(self, name: str) -> str | None:
+        """A setting's default for --help: the model's, else each recipe's; None when neither."""
+        if name in self.defaults:
+            return str(self.defaults[name])
+        values = {recipe: values[name] for recipe, values in self.recipes.items() if values.get(name) is not None}
+        if values and len(set(values.values())) == 1:
+            return str(next(iter(values.values())))
+        return ", ".join(f"{recipe} {value}" for recipe, value in values.items()) or None
 
 
 MODELS: dict[str, ModelEntry] = {
@@ -50,6 +67,7 @@ MODELS: dict[str, ModelEntry] = {
         predict=pconv.predict,
         setup_training=pconv.setup_training,
         train_step=pconv.train_step,
+        settings=pconv.SETTINGS,
     ),
     "deepfillv2": ModelEntry(
         about="DeepFill v2 (Yu et al. 2019): gated convolutions, contextual attention, SN-PatchGAN.",
@@ -65,6 +83,7 @@ MODELS: dict[str, ModelEntry] = {
         sketch=True,
         recipes={"released": {"gan_weight": 1.0, "gan_warmup": 0, "d_lr": None, "r1_weight": 0.0, "ema": 0.0},
                  "stable": {"gan_weight": 0.1, "gan_warmup": 0, "d_lr": None, "r1_weight": 1.0, "ema": 0.999}},
+        settings=deepfill.SETTINGS,
     ),
 }
 

@@ -110,12 +110,12 @@ def run_demo(out: str | Path, say: Say, ray_address: str | None = None, quick: b
     common = dict(data=str(out / "shards" / "train"), val_data=str(out / "shards" / "val"), size=64, batch_size=2,
                   steps=steps, val_every=max(1, steps // 6), sample_every=max(1, steps // 2),
                   checkpoint_every=max(1, steps // 2), num_val=2, log_every=max(1, steps // 12), workers=1)
-    run_training(TrainConfig(model="deepfillv2", out=str(out / "runs" / "deepfillv2"), cnum=16, dcnum=16, sketch=True,
-                             lr=5e-4, **common), ray_address=ray_address)
+    run_training(TrainConfig.of(model="deepfillv2", out=str(out / "runs" / "deepfillv2"), cnum=16, dcnum=16,
+                                sketch=True, lr=5e-4, **common), ray_address=ray_address)
     export_model(out / "runs" / "deepfillv2", out / "deepfillv2.pt")
     say("train DeepFill v2", f"{steps} steps with the sketch channel on Ray Train -> {out / 'runs' / 'deepfillv2'}")
-    run_training(TrainConfig(model="pconv", out=str(out / "runs" / "pconv"), width=16, layers=4, lr=1e-3, **common),
-                 ray_address=ray_address)
+    run_training(TrainConfig.of(model="pconv", out=str(out / "runs" / "pconv"), width=16, layers=4, lr=1e-3,
+                                **common), ray_address=ray_address)
     say("train PConv-UNet", f"{steps} steps (VGG from the HED backbone) -> {out / 'runs' / 'pconv'}")
     for model in ("deepfillv2", "pconv"):
         keys = ("loss", "l1_fine") if model == "deepfillv2" else ("loss", "hole")

@@ -36,7 +36,7 @@ def _hole_l1_curve(config: TrainConfig) -> list[float]:
 
     held_out_masks = masks(len(held_out)).float()
     torch.manual_seed(0)
-    trainee = build_trainee(vars(config), torch.device("cpu"))
+    trainee = build_trainee(config.as_dict(), torch.device("cpu"))
     picks = torch.Generator().manual_seed(0)
     curve = []
     for step in range(1, STEPS + 1):
@@ -56,7 +56,7 @@ def test_default_recipe_does_not_diverge_at_32px():
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # the curve is then the same on every machine up to libm differences
     try:
-        config = TrainConfig(model="deepfillv2", data="d", out="o", size=SIZE, batch_size=BATCH, steps=STEPS,
+        config = TrainConfig.of(model="deepfillv2", data="d", out="o", size=SIZE, batch_size=BATCH, steps=STEPS,
                              cnum=8, dcnum=8).resolved()
         curve = _hole_l1_curve(config)
     finally:

@@ -11,8 +11,8 @@ SMALL = {"pconv": dict(width=8, random_vgg=True), "deepfillv2": dict(cnum=8, dcn
 
 @pytest.mark.parametrize("name", list(MODELS))
 def test_every_model_builds_steps_and_predicts_through_its_entry(name):
-    cfg = TrainConfig(model=name, data="d", out="o", size=64, batch_size=2, steps=1, **SMALL[name]).resolved()
-    config = vars(cfg)
+    cfg = TrainConfig.of(model=name, data="d", out="o", size=64, batch_size=2, steps=1, **SMALL[name]).resolved()
+    config = cfg.as_dict()
     assert set(model_config(config)) == {"model", *MODELS[name].config_keys}
     trainee = build_trainee(config, torch.device("cpu"))
     image = torch.rand(2, 3, 64, 64) * 2 - 1
@@ -29,13 +29,13 @@ def test_every_model_builds_steps_and_predicts_through_its_entry(name):
 
 def test_defaults_come_from_the_registry_once():
     for name, entry in MODELS.items():
-        cfg = TrainConfig(model=name, data="d", out="o", steps=1).resolved()
+        cfg = TrainConfig.of(model=name, data="d", out="o", steps=1).resolved()
         for setting, value in entry.defaults.items():
             if setting != "finetune_lr":
-                assert getattr(cfg, setting) == value, (name, setting)
+                assert cfg.as_dict()[setting] == value, (name, setting)
     assert default_help("size") == "[pconv 512, deepfillv2 256]"
-    assert TrainConfig(model="pconv", data="d", out="o", steps=1, finetune=True).resolved().lr == 5e-5
-    assert TrainConfig(model="pconv", data="d", out="o", steps=1, size=256).resolved().layers == 7
+    assert TrainConfig.of(model="pconv", data="d", out="o", steps=1, finetune=True).resolved().lr == 5e-5
+    assert TrainConfig.of(model="pconv", data="d", out="o", steps=1, size=256).resolved().settings["layers"] == 7
 
 
 def test_unknown_model_is_refused_with_the_known_ones():
@@ -44,9 +44,9 @@ def test_unknown_model_is_refused_with_the_known_ones():
 
 
 def test_deepfill_gan_warmup_trains_the_generator_alone_then_both():
-    cfg = TrainConfig(model="deepfillv2", data="d", out="o", size=64, batch_size=2, steps=1, cnum=8, dcnum=8,
+    cfg = TrainConfig.of(model="deepfillv2", data="d", out="o", size=64, batch_size=2, steps=1, cnum=8, dcnum=8,
                       gan_warmup=2).resolved()
-    trainee = build_trainee(vars(cfg), torch.device("cpu"))
+    trainee = build_trainee(cfg.as_dict(), torch.device("cpu"))
     d_before = [p.detach().clone() for p in trainee.discriminator.parameters()]
     g_before = [p.detach().clone() for p in trainee.generator.parameters()]
     batch = {"image": torch.rand(2, 3, 64, 64) * 2 - 1, "mask": (torch.rand(2, 1, 64, 64) > 0.6).float()}

@@ -64,7 +64,7 @@ def exported(ray_session, tmp_path_factory, sample_images):
 
     root = tmp_path_factory.mktemp("model")
     run_shard_images(root / "shards", [str(sample_images)], ShardSpec(size=64), options=JobOptions(shard_size=2))
-    run_training(TrainConfig(model="deepfillv2", data=str(root / "shards"), out=str(root / "run"), size=64,
+    run_training(TrainConfig.of(model="deepfillv2", data=str(root / "shards"), out=str(root / "run"), size=64,
                              batch_size=1, steps=2, workers=0, cnum=8, dcnum=8, num_val=2, val_every=2))
     export_model(root / "run", root / "model.pt")
     return root / "model.pt"

@@ -31,7 +31,7 @@ def _config(shards, out, model, **kw):
     args = dict(model=model, data=str(shards), out=str(out), size=64, batch_size=1, steps=2, val_every=2,
                 checkpoint_every=2, num_val=2, log_every=1, **small)
     args.update(kw)
-    return TrainConfig(**args)
+    return TrainConfig.of(**args)
 
 
 def _steps(run):
@@ -84,7 +84,7 @@ def test_export_and_load_for_inference(shards, tmp_path):
 
 
 def test_nan_steps_are_skipped_and_weights_kept():
-    cfg = _config("unused", "unused", "pconv").resolved().__dict__ | {"betas": (0.9, 0.999)}
+    cfg = _config("unused", "unused", "pconv").resolved().as_dict() | {"betas": (0.9, 0.999)}
     trainee = build_trainee(cfg, torch.device("cpu"))
     before = [p.detach().clone() for p in trainee.generator.parameters()]
     batch = {"image": torch.full((1, 3, 64, 64), float("nan")), "mask": torch.zeros(1, 1, 64, 64)}

@@ -23,7 +23,7 @@ def _config(data, out, **kw):
     args = dict(model="deepfillv2", data=data, out=out, size=64, batch_size=1, steps=2, val_every=2,
                 checkpoint_every=2, num_val=2, log_every=1, cnum=8, dcnum=8, workers=0)
     args.update(kw)
-    return TrainConfig(**args)
+    return TrainConfig.of(**args)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -79,7 +78,7 @@ class Runner:
 
 def pair_spec(cfg: TrainConfig, seed: int, flip: bool = True) -> PairSpec:
     masks = MaskSource(path=cfg.masks) if cfg.masks else MaskSource(style=cfg.mask_style)
-    return PairSpec(size=cfg.size, masks=masks, sketch=cfg.sketch, flip=flip, seed=seed)
+    return PairSpec(size=cfg.size, masks=masks, sketch=bool(cfg.settings.get("sketch")), flip=flip, seed=seed)
 
 
 def to_uint8(x: torch.Tensor) -> np.ndarray:
@@ -125,11 +124,11 @@ def _append_metrics(run: RunMirror, metrics: dict) -> None:
 def train_loop(config: dict) -> None:
     """The loop of one worker; `config` is a resolved TrainConfig as a dict (Ray passes dicts)."""
     # -------------------------------------------------------------------------------- set-up
-    cfg = TrainConfig(**config)
+    cfg = TrainConfig.of(**config)
     runner = Runner(cfg)
     device = runner.device
     torch.manual_seed(cfg.seed + runner.rank)
-    trainee = build_trainee(asdict(cfg), device, runner.wrap)
+    trainee = build_trainee(cfg.as_dict(), device, runner.wrap)
     run = RunMirror(cfg.out) if runner.rank == 0 else None  # rank 0 writes the run's files
 
     # -------------------------------------------------------------------------------- resume or init

@@ -10,7 +10,7 @@ import contextlib
 import json
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import MISSING, asdict, fields
+from dataclasses import MISSING, fields
 from pathlib import Path
 
 from ... import __version__, storage
@@ -21,7 +21,7 @@ from ...fileio import redacted
 from ...models.files import load_pt
 from ...models.registry import model_entry
 from .checkpoints import batches_per_epoch, export_model, init_weights, run_checkpoints
-from .config import TrainConfig, unused_settings
+from .config import TrainConfig
 from .loop import train_loop
 
 __all__ = ["TrainConfig", "check_run", "export_model", "run_training"]
@@ -70,8 +70,9 @@ def _check_same_run(saved: storage.Location, settings: dict) -> None:
     for f in fields(TrainConfig):  # settings added since that run was started: their defaults
         if f.name not in previous and f.default is not MISSING:
             previous[f.name] = list(f.default) if isinstance(f.default, tuple) else f.default
-    ignored = {"steps", "epochs"} | {k for k in unused_settings(settings["model"]) if settings.get(k) is None}
-    changed = sorted(k for k in settings if k not in ignored and previous.get(k) != redacted(settings[k]))
+    for setting in model_entry(settings["model"]).settings:
+        previous.setdefault(setting.name, setting.default)
+    changed = sorted(k for k in settings if k not in ("steps", "epochs") and previous.get(k) != redacted(settings[k]))
     if changed:
         raise InputError(f"{storage.parent_of(saved)} holds a run with other settings ({', '.join(changed)}); "
                          "use another --out")
@@ -121,8 +122,11 @@ def run_training(config: TrainConfig, ray_address: str | None = None, on_metrics
     Nothing is written before every setting, path and the Ray address have been checked.
     `on_metrics` is called on this thread's side with every new metrics line (progress)."""
     cfg = config.resolved()
-    for name in ("data", "val_data", "masks", "init", "vgg_weights"):  # Ray workers run in their own folder
+    for name in ("data", "val_data", "masks", "init"):  # Ray workers run in their own folder
         setattr(cfg, name, storage.for_workers(getattr(cfg, name)))
+    for setting in model_entry(cfg.model).settings:
+        if setting.path:
+            cfg.settings[setting.name] = storage.for_workers(cfg.settings[setting.name])
     out = cfg.out = str(storage.normalise(cfg.out) if storage.is_remote(cfg.out) else Path(cfg.out).resolve())
     check_run(cfg)
     if cfg.workers > 0:
@@ -130,7 +134,7 @@ def run_training(config: TrainConfig, ray_address: str | None = None, on_metrics
 
         check_address(ray_address)
     saved = storage.join(out, "train_config.json")
-    settings = asdict(cfg)
+    settings = cfg.as_dict()
     settings["betas"] = list(cfg.betas)
     if storage.exists(saved):
         _check_same_run(saved, settings)

@@ -4,12 +4,14 @@ pixels of the result are the input's, bit for bit."""
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from . import storage
+from .errors import InputError, first_line
 
 BASELINES = ("telea", "navier-stokes", "mean-fill")
 
@@ -130,20 +132,16 @@ class TorchScriptFiller:
 
         import torch
 
-        from .errors import InputError
         from .models.exported import TORCHSCRIPT_INFO
 
         if not trust_code:
             raise InputError(f"torchscript:{storage.redact(str(path))} is a TorchScript program: loading it runs "
                              f"code from the file; give {TRUST_FLAG} if you trust it")
-
         extra = {TORCHSCRIPT_INFO: ""}
         source = io.BytesIO(storage.read_bytes(path)) if storage.is_remote(path) else str(path)
         try:
             self.model = torch.jit.load(source, map_location=device, _extra_files=extra).eval()
         except (RuntimeError, ValueError) as e:
-            from .errors import first_line
-
             raise InputError(f"{path} is not a TorchScript model we can load ({first_line(e, 160)})") from None
         self.info = json.loads(extra[TORCHSCRIPT_INFO]) if extra[TORCHSCRIPT_INFO] else {}
         self.multiple = multiple or self.info.get("multiple", TORCHSCRIPT_MULTIPLE)
@@ -159,13 +157,9 @@ class TorchScriptFiller:
             with torch.no_grad():
                 out = self.model(x, m)
         except (RuntimeError, MemoryError) as e:  # its own code failed (torch.jit errors are RuntimeErrors)
-            from .errors import InputError, first_line
-
             raise InputError(f"the TorchScript model failed on a {tuple(x.shape)} batch: {first_line(e, 200)}") \
                 from None
         if not isinstance(out, torch.Tensor) or out.shape != x.shape:
-            from .errors import InputError
-
             raise InputError(f"the TorchScript model returned {getattr(out, 'shape', type(out).__name__)} for a "
                              f"{tuple(x.shape)} image; expected the same shape")
         return _to_uint8(out, images, holes, signed=False)
@@ -174,27 +168,72 @@ class TorchScriptFiller:
         return self.fill_batch(image[None], hole[None])[0]
 
 
-def make_filler(model: str | None, baseline: str | None, device: str = "cpu", trust_code: bool = False):
-    """(fill(image, hole), fill_batch(images, holes) or None, filler object or None) for an
-    exported model, a `torchscript:PATH` model (with `trust_code` only) or a baseline name
-    (exactly one of them)."""
-    if (model is None) == (baseline is None):
-        raise ValueError("give a model or a baseline")
-    if baseline:
-        if baseline not in BASELINES:
-            raise ValueError(f"unknown baseline {baseline!r}; expected one of {BASELINES}")
-        return (lambda image, hole, sketch=None: baseline_fill(image, hole, baseline)), None, None
-    filler = load_filler(model, device, trust_code)
-    return filler.fill, filler.fill_batch, filler
-
-
 #: The --model prefix of a TorchScript file.
 TORCHSCRIPT = "torchscript:"
 
 
+@dataclass(frozen=True)
+class ModelChoice:
+    """What --model or --baseline names: a baseline (`name` its name), an exported model (data) or
+    a TorchScript file (code), `name` the file's location. `str()` gives the --model text back."""
+
+    kind: str  # "baseline", "exported" or "torchscript"
+    name: str
+
+    def __str__(self) -> str:
+        return TORCHSCRIPT + self.name if self.kind == "torchscript" else self.name
+
+    def at(self, location: str) -> ModelChoice:
+        """The same choice with the file at `location` (a baseline is returned as it is)."""
+        return self if self.kind == "baseline" else replace(self, name=location)
+
+
+class FillerError(InputError):
+    """The model file named could not be loaded (not one of ours, unsafe, code without consent)."""
+
+
+def parse_model(model: str | None, baseline: str | None) -> ModelChoice:
+    """The one reading of --model / --baseline (exactly one of them): a baseline's name is
+    checked, a model file must exist (a path or a URL; `torchscript:` marks TorchScript)."""
+    if (model is None) == (baseline is None):
+        raise InputError("give --model or --baseline")
+    if baseline is not None:
+        if baseline not in BASELINES:
+            raise InputError(f"unknown baseline {baseline!r}; expected one of {BASELINES}")
+        return ModelChoice("baseline", baseline)
+    kind = "torchscript" if model.startswith(TORCHSCRIPT) else "exported"
+    location = model.removeprefix(TORCHSCRIPT)
+    if not storage.is_file(location):
+        raise InputError(f"--model {model}: no such file")
+    return ModelChoice(kind, location)
+
+
+def make_filler(model: str | None, baseline: str | None, device: str = "cpu", trust_code: bool = False):
+    """(fill(image, hole), fill_batch(images, holes) or None, filler object or None) for an
+    exported model, a `torchscript:PATH` model (with `trust_code` only) or a baseline name
+    (exactly one of them). FillerError when the file does not load."""
+    choice = parse_model(model, baseline)
+    if choice.kind == "baseline":
+        return (lambda image, hole, sketch=None: baseline_fill(image, hole, choice.name)), None, None
+    filler = load_filler(str(choice), device, trust_code)
+    return filler.fill, filler.fill_batch, filler
+
+
+def describe_filler(model: str | None, baseline: str | None, filler) -> str:
+    """`baseline telea`, `model run/df.pt (deepfillv2)` or `model torchscript:x.pt (TorchScript)`."""
+    if baseline:
+        return f"baseline {baseline}"
+    return f"model {model} ({filler.config['model'] if hasattr(filler, 'config') else 'TorchScript'})"
+
+
 def load_filler(model: str, device: str = "cpu", trust_code: bool = False):
     """`torchscript:PATH` -> TorchScriptFiller (refused unless `trust_code`), any other path ->
-    ModelFiller (an exported model: plain data)."""
-    if model.startswith(TORCHSCRIPT):
-        return TorchScriptFiller(model.removeprefix(TORCHSCRIPT), device, trust_code=trust_code)
-    return ModelFiller(model, device)
+    ModelFiller (an exported model: plain data). FillerError when the file does not load."""
+    try:
+        if model.startswith(TORCHSCRIPT):
+            return TorchScriptFiller(model.removeprefix(TORCHSCRIPT), device, trust_code=trust_code)
+        return ModelFiller(model, device)
+    except FillerError:
+        raise
+    except ValueError as e:
+        raise FillerError(str(e)) from None

@@ -15,6 +15,7 @@ def demo(ctx, out_dir, quick):
     """Run the whole toolkit on the embedded sample data and write OUT/report.html."""
     from ..models.hed_weights import ensure_hed_weights
     from ..pipelines.demo import run_demo
+    from ..pipelines.options import RunOptions
     from .edges import FETCHING_HED
 
     started = time.perf_counter()
@@ -23,5 +24,5 @@ def demo(ctx, out_dir, quick):
     def say(stage: str, message: str) -> None:
         click.echo(f"[{time.perf_counter() - started:6.1f} s] {stage}: {message}")
 
-    report = run_demo(out_dir, say, ray_address=ctx.obj.get("ray_address"), quick=quick)
+    report = run_demo(out_dir, say, RunOptions(ray_address=ctx.obj.get("ray_address")), quick=quick)
     click.echo(f"done in {time.perf_counter() - started:.0f} s; open {report} in a browser")

@@ -6,29 +6,10 @@ from pathlib import Path
 
 import click
 
-from .. import storage
 from ..datasets.images import MAX_PIXELS
 from ..inference import BASELINES, TRUST_FLAG
 from ..maskgen.ratios import BIN_SCHEMES
 from .params import LocationType
-
-
-def _filler(model, baseline, device, trust_code):
-    """(fill, fill_batch or None, description) for --model / --baseline."""
-    from ..inference import make_filler
-
-    if (model is None) == (baseline is None):
-        raise click.UsageError("give --model or --baseline")
-    if model and not storage.is_file(model.removeprefix("torchscript:")):
-        raise click.UsageError(f"--model {model}: no such file")
-    try:
-        fill, fill_batch, filler = make_filler(model, baseline, device, trust_code)
-    except ValueError as e:
-        raise click.ClickException(str(e)) from None
-    if baseline:
-        return fill, None, f"baseline {baseline}"
-    name = filler.config["model"] if hasattr(filler, "config") else "TorchScript"
-    return fill, fill_batch, f"model {model} ({name})"
 
 
 def _per_net(values, flag: str) -> dict[str, str]:
@@ -86,56 +67,33 @@ def evaluate_command(ctx, images, masks, model, baseline, trust_code, out_dir, o
     Image i (in key order) gets mask i mod M; images are resized and centre-cropped to the mask
     size. Writes metrics.json, metrics.csv and worst_best.png (worst and best by PSNR).
     """
-    from ..pipelines.evaluation.evaluate import check_report_folder, evaluate, summarise, write_report
-    from ..pipelines.evaluation.scoring import FeatureScorer, MetricWeights, check_weights, missing_metrics
-
-    try:
-        check_report_folder(out_dir, overwrite)
-    except ValueError as e:
-        raise click.UsageError(str(e)) from None
-    fill, fill_batch, what = _filler(model, baseline, device, trust_code)
-    weights = MetricWeights(inception=inception_weights, lpips_backbones=_per_net(lpips_backbone, "--lpips-backbone"),
-                            lpips_heads=_per_net(lpips_heads, "--lpips-heads"))
-    for line in missing_metrics(weights):
-        click.echo(line, err=True)
-    learned = bool(weights.inception or weights.lpips_backbones)
-    scorer = None
-    try:  # the files are checked before any work; Ray actors build their own networks
-        if learned and workers:
-            check_weights(weights)
-        elif learned:
-            scorer = FeatureScorer.from_weights(weights, device)
-    except (ValueError, FileNotFoundError) as e:
-        raise click.UsageError(str(e)) from None
-    skipped: list[dict] = []
+    from ..inference import FillerError
+    from ..pipelines.evaluation.evaluate import EvalSpec
+    from ..pipelines.evaluation.run import run_evaluation
+    from ..pipelines.evaluation.scoring import MetricWeights
+    from ..pipelines.options import RunOptions
     from .progress import progress
 
+    weights = MetricWeights(inception=inception_weights, lpips_backbones=_per_net(lpips_backbone, "--lpips-backbone"),
+                            lpips_heads=_per_net(lpips_heads, "--lpips-heads"))
+    spec = EvalSpec(model=model, baseline=baseline, weights=weights, device=device, bins=bins, batch_size=batch_size,
+                    max_pixels=max_pixels, trust_code=trust_code)
     with progress(None, "pairs") as bar:
+        options = RunOptions(workers=workers, ray_address=ctx.obj.get("ray_address") if ctx.obj else None,
+                             on_progress=bar.update, on_total=bar.set_total)
         try:
-            if workers:
-                from ..pipelines.evaluation.on_ray import EvalSpec, evaluate_on_ray
-                from ..pipelines.ray_runtime import init_ray
-
-                init_ray(ctx.obj.get("ray_address") if ctx.obj else None)
-                spec = EvalSpec(model=model, baseline=baseline, weights=weights if learned else None, device=device,
-                                bins=bins, batch_size=batch_size, max_pixels=max_pixels, trust_code=trust_code)
-                result = evaluate_on_ray(images, masks, spec, workers, skipped=skipped, on_chunk=bar.update,
-                                         on_total=bar.set_total)
-            else:
-                result = evaluate(images, masks, fill, skipped=skipped, max_pixels=max_pixels, fill_batch=fill_batch,
-                                  batch_size=batch_size, bins=bins, scorer=scorer, on_chunk=bar.update,
-                                  on_total=bar.set_total)
+            report = run_evaluation(images, masks, out_dir, spec, options, overwrite)
+        except FillerError as e:
+            raise click.ClickException(str(e)) from None
         except ValueError as e:
             raise click.UsageError(str(e)) from None
-    for s in skipped:
+    for line in report.left_out:
+        click.echo(line, err=True)
+    for s in report.skipped:
         click.echo(f"skipped {s['path']}: {s['reason']}", err=True)
-    if not result.cases:
-        raise click.UsageError(f"no readable images in {images}")
-    rows = summarise(result.cases, bins, result.features())
-    write_report(out_dir, rows, result.cases, result.strips,
-                 {"images": images, "masks": masks, "filler": what, "bins": bins, "skipped": skipped}, overwrite)
-    click.echo(f"{len(result.cases)} images, {what}" + (f", {len(skipped)} inputs skipped" if skipped else ""))
-    _print_table(rows)
+    click.echo(f"{report.cases} images, {report.filler}"
+               + (f", {len(report.skipped)} inputs skipped" if report.skipped else ""))
+    _print_table(report.rows)
     click.echo(f"wrote {Path(out_dir) / 'metrics.json'}, metrics.csv, worst_best.png")
 
 
@@ -174,19 +132,20 @@ def inpaint(images, masks, sketches, model, baseline, trust_code, out_dir, overw
     Unreadable images and masks are skipped and listed; the exit status is non-zero when no
     image was filled.
     """
-    from ..pipelines.evaluation.inpaint import InpaintJob, plan_inpaint, run_inpaint
+    from ..inference import FillerError
+    from ..pipelines.evaluation.inpaint import InpaintJob, run_inpaint
 
-    fill, _, what = _filler(model, baseline, device, trust_code)
     job = InpaintJob(images=images, masks=masks, sketches=sketches, out=out_dir, overwrite=overwrite,
-                     max_pixels=max_pixels)
+                     max_pixels=max_pixels, model=model, baseline=baseline, device=device, trust_code=trust_code)
     try:
-        plan = plan_inpaint(job)
+        result = run_inpaint(job)
+    except FillerError as e:
+        raise click.ClickException(str(e)) from None
     except ValueError as e:
         raise click.UsageError(str(e)) from None
-    result = run_inpaint(plan, fill)
     for path, reason in result.skipped:
         click.echo(f"skipped {path}: {reason}", err=True)
     if not result.filled:
         raise click.ClickException(f"no image filled ({len(result.skipped)} skipped)")
-    click.echo(f"{result.filled} images filled with {what} into {out_dir}"
+    click.echo(f"{result.filled} images filled with {result.filler} into {out_dir}"
                + (f", {len(result.skipped)} skipped" if result.skipped else ""))

@@ -64,7 +64,7 @@ def run_job_command(ctx: click.Context, run: Callable, what: str, *, unit: str, 
         bar.skip(len(stats.get("errors", ())))
 
     options = JobOptions(fmt=fmt, shard_size=shard_size, workers=workers, ray_address=ctx.obj.get("ray_address"),
-                         command=command_line(), on_shard=on_shard, on_total=on_total)
+                         command=command_line(), on_progress=on_shard, on_total=on_total)
     try:
         result = run(options)
     except ManifestMismatch as e:

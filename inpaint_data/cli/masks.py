@@ -110,15 +110,14 @@ def stats(path, sheet_count, out_dir):
     """Per-bin histogram, hole-ratio mean/sd and LaMa's mean distance from hole pixels to the nearest
     known pixel of a mask set, a contact sheet and a histogram PNG."""
     from .. import storage
-    from ..datasets.images import write_image
-    from ..datasets.mask_report import contact_sheet, histogram_image, mask_set_stats
+    from ..datasets.mask_report import write_mask_report
 
+    target = out_dir or path
+    sheet, histogram = storage.join(target, "_contact_sheet.png"), storage.join(target, "_histogram.png")
     try:
-        summary, kept, ratios = mask_set_stats(path, keep=sheet_count)
+        summary = write_mask_report(path, sheet, histogram, keep=sheet_count)
     except ValueError as e:
         raise click.UsageError(str(e)) from None
-    if summary.count == 0:
-        raise click.UsageError(f"{path} holds no masks")
     click.echo(f"{summary.count} masks; hole ratio mean {summary.hole_ratio_mean:.3f}, sd {summary.hole_ratio_sd:.3f}")
     if summary.known_distance:
         d = summary.known_distance
@@ -129,8 +128,5 @@ def stats(path, sheet_count, out_dir):
         border = summary.border_by_bin.get(label, "")
         click.echo(f"{label:<12}{n:>8}{n / summary.count:>8.1%}{border:>8}")
     click.echo("styles: " + ", ".join(f"{k} {v}" for k, v in summary.styles.items()))
-    target = out_dir or path
-    storage.make_dirs(target)
-    for name, image in (("_contact_sheet.png", contact_sheet(kept)), ("_histogram.png", histogram_image(ratios))):
-        write_image(storage.join(target, name), image)
-        click.echo(f"wrote {storage.join(target, name)}")
+    for written in (sheet, histogram):
+        click.echo(f"wrote {written}")

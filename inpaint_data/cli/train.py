@@ -77,6 +77,7 @@ def _recipe_option(entry):
 def _train_command(name: str, entry) -> click.Command:
     @click.pass_context
     def command(ctx, config_file, **options):
+        from ..pipelines.options import RunOptions
         from ..pipelines.training.config import train_config
         from ..pipelines.training.run import run_training
 
@@ -92,7 +93,8 @@ def _train_command(name: str, entry) -> click.Command:
 
         with progress(config.steps, "step") as bar:
             try:
-                last = run_training(config, ray_address=ctx.obj.get("ray_address"), on_metrics=on_metrics)
+                options = RunOptions(ray_address=ctx.obj.get("ray_address"), on_progress=on_metrics)
+                last = run_training(config, options).metrics
             except ValueError as e:
                 raise click.UsageError(str(e)) from None
         shown = {k: round(v, 4) if isinstance(v, float) else v for k, v in last.items()}

@@ -1,5 +1,6 @@
 """What a mask set looks like: hole-ratio statistics per NVIDIA bin, a contact sheet of masks
-and a hole-ratio histogram, both as images (uint8 arrays) a caller can save."""
+and a hole-ratio histogram, both as images (uint8 arrays) a caller can save, or written with
+the statistics by `write_mask_report` (`masks stats` and the demo)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .. import storage
+from ..errors import InputError
 from ..maskgen.ratios import (
     NVIDIA_BIN_EDGES,
     NVIDIA_BIN_LABELS,
@@ -19,6 +22,7 @@ from ..maskgen.ratios import (
     nvidia_bin,
 )
 from ..report import histogram_chart
+from .images import write_image
 from .readers import read_samples
 
 
@@ -92,3 +96,18 @@ def histogram_image(ratios: np.ndarray, bins: int = 60) -> np.ndarray:
     top = max(0.6, float(ratios.max()) if len(ratios) else 0.6)
     return histogram_chart(ratios, f"hole ratios of {len(ratios)} masks", "hole ratio", bins=bins,
                            value_range=(0.0, top), marks=NVIDIA_BIN_EDGES, mark_label="NVIDIA bin edges")
+
+
+def write_mask_report(path: storage.Location, sheet: storage.Location, histogram: storage.Location,
+                      keep: int = 64, columns: int = 8, thumb: int = 128) -> MaskSetStats:
+    """The statistics of the mask set at `path`, with a contact sheet of its first `keep` masks
+    written to `sheet` and its hole-ratio histogram to `histogram` (PNGs, folders made).
+    InputError when the folder holds no masks."""
+    stats, kept, ratios = mask_set_stats(path, keep=keep)
+    if stats.count == 0:
+        raise InputError(f"{path} holds no masks")
+    sheet_image = contact_sheet(kept, columns=columns, thumb=thumb)
+    for target, image in ((sheet, sheet_image), (histogram, histogram_image(ratios))):
+        storage.make_dirs(storage.parent_of(target))
+        write_image(target, image)
+    return stats

@@ -12,21 +12,23 @@ import cv2
 import numpy as np
 
 from ..datasets.images import read_rgb, write_image
-from ..datasets.mask_report import contact_sheet, histogram_image, mask_set_stats
+from ..datasets.mask_report import write_mask_report
 from ..datasets.readers import read_samples
 from ..datasets.samples import sample_video, write_time_split_frames
 from ..edges.sketch import sketch
 from ..fileio import atomic_write_bytes
-from ..inference import ModelFiller, baseline_fill
+from ..inference import ModelFiller, baseline_fill, make_filler
 from ..models.weights import CATALOGUE
 from ..report import image_grid, line_chart
 from .evaluation.data import fit_image, list_images, load_masks, read_images
-from .evaluation.evaluate import evaluate, summarise, write_report
+from .evaluation.evaluate import EvalSpec
+from .evaluation.run import run_evaluation
 from .jobs.edges import EdgeSpec, run_edges
 from .jobs.job import JobOptions
 from .jobs.masks_synth import FreeFormSpec, run_free_form_masks
 from .jobs.masks_video import VideoMaskSpec, run_video_masks
 from .jobs.shard import ShardSpec, run_shard_images
+from .options import RunOptions
 from .training.checkpoints import export_model
 from .training.run import TrainConfig, run_training
 
@@ -63,8 +65,16 @@ def curves(metrics_file: Path, keys: tuple[str, ...], title: str) -> np.ndarray:
     return line_chart(series, title)
 
 
-def run_demo(out: str | Path, say: Say, ray_address: str | None = None, quick: bool = False) -> Path:
-    """Every stage in turn; `say(stage, message)` reports each. Returns the report's path."""
+def one_at_a_time(spec: EvalSpec) -> EvalSpec:
+    """The demo's evaluations: the two worst and best cases shown, images filled one at a time (a
+    batch's convolution order can move a pixel by one level, so one at a time keeps the numbers
+    of every earlier demo)."""
+    return replace(spec, keep_worst_best=2, batch_size=1)
+
+
+def run_demo(out: str | Path, say: Say, options: RunOptions = RunOptions(), quick: bool = False) -> Path:
+    """Every stage in turn, each on the cluster of `options.ray_address` (or a local Ray);
+    `say(stage, message)` reports each. Returns the report's path."""
     out = Path(out).resolve()
     figures = out / "report_files"
     figures.mkdir(parents=True, exist_ok=True)
@@ -73,22 +83,18 @@ def run_demo(out: str | Path, say: Say, ray_address: str | None = None, quick: b
     # --------------------------------------------------------------------------- video masks
     videos = [str(sample_video("bikes.mp4")), str(sample_video("bigbuckbunny.mp4"))]
     video_spec = VideoMaskSpec(max_frames=frames, resize=360, height=256, width=256, per_pair=2)
-    run = JobOptions(ray_address=ray_address)
+    run = JobOptions(ray_address=options.ray_address)
     result = run_video_masks(out / "video_masks", videos, video_spec, options=run)
     say("video masks", f"{result.count} occlusion masks from bikes.mp4 and bigbuckbunny.mp4 -> {out / 'video_masks'}")
-    stats, kept, ratios = mask_set_stats(out / "video_masks", keep=32)
-    write_image(figures / "video_masks.png", rgb=False, image=contact_sheet(kept, columns=8, thumb=96))
-    write_image(figures / "video_histogram.png", histogram_image(ratios))
-    video_bins = stats.bins
+    video_bins = write_mask_report(out / "video_masks", figures / "video_masks.png", figures / "video_histogram.png",
+                                   keep=32, thumb=96).bins
 
     # ----------------------------------------------------------------------- free-form masks
     result = run_free_form_masks(out / "masks", FreeFormSpec(style="deepfill", height=256, width=256, balance="nvidia",
                                                              dilate=True), count=count,
                                  options=replace(run, shard_size=120))
     say("free-form masks", f"{result.count} DeepFill v2 masks balanced over the NVIDIA bins -> {out / 'masks'}")
-    stats, kept, ratios = mask_set_stats(out / "masks", keep=32)
-    write_image(figures / "masks.png", rgb=False, image=contact_sheet(kept, columns=8, thumb=96))
-    write_image(figures / "histogram.png", histogram_image(ratios))
+    stats = write_mask_report(out / "masks", figures / "masks.png", figures / "histogram.png", keep=32, thumb=96)
 
     # ----------------------------------------------------------------------------- HED edges
     images = write_sample_images(out / "images")
@@ -111,11 +117,11 @@ def run_demo(out: str | Path, say: Say, ray_address: str | None = None, quick: b
                   steps=steps, val_every=max(1, steps // 6), sample_every=max(1, steps // 2),
                   checkpoint_every=max(1, steps // 2), num_val=2, log_every=max(1, steps // 12), workers=1)
     run_training(TrainConfig.of(model="deepfillv2", out=str(out / "runs" / "deepfillv2"), cnum=16, dcnum=16,
-                                sketch=True, lr=5e-4, **common), ray_address=ray_address)
+                                sketch=True, lr=5e-4, **common), RunOptions(ray_address=options.ray_address))
     export_model(out / "runs" / "deepfillv2", out / "deepfillv2.pt")
     say("train DeepFill v2", f"{steps} steps with the sketch channel on Ray Train -> {out / 'runs' / 'deepfillv2'}")
     run_training(TrainConfig.of(model="pconv", out=str(out / "runs" / "pconv"), width=16, layers=4, lr=1e-3,
-                                **common), ray_address=ray_address)
+                                **common), RunOptions(ray_address=options.ray_address))
     say("train PConv-UNet", f"{steps} steps (VGG from the HED backbone) -> {out / 'runs' / 'pconv'}")
     for model in ("deepfillv2", "pconv"):
         keys = ("loss", "l1_fine") if model == "deepfillv2" else ("loss", "hole")
@@ -125,14 +131,11 @@ def run_demo(out: str | Path, say: Say, ray_address: str | None = None, quick: b
 
     # ---------------------------------------------------------------------------- evaluation
     tables = {}
-    for name, fill in (("telea", lambda im, h: baseline_fill(im, h, "telea")),
-                       ("deepfillv2", ModelFiller(out / "deepfillv2.pt").fill)):
-        result = evaluate(str(out / "images"), str(out / "masks"), fill, keep_worst_best=2)
-        cases, strips = result.cases, result.strips
-        rows = summarise(cases)
-        write_report(out / "eval" / name, rows, cases, strips, {"filler": name})
-        tables[name] = rows
-    say("evaluation", f"telea and the trained DeepFill v2 on {len(cases)} image/mask pairs -> {out / 'eval'}")
+    specs = {"telea": EvalSpec(baseline="telea"), "deepfillv2": EvalSpec(model=str(out / "deepfillv2.pt"))}
+    for name, spec in specs.items():
+        report = run_evaluation(str(out / "images"), str(out / "masks"), out / "eval" / name, one_at_a_time(spec))
+        tables[name] = report.rows
+    say("evaluation", f"telea and the trained DeepFill v2 on {report.cases} image/mask pairs -> {out / 'eval'}")
     tables.update(held_out_frames(out, figures, run, quick))
     say("a model that learned", f"telea, the 150-step run and the shipped DeepFill v2 on held-out video frames "
                                 f"-> {out / 'eval_frames'}")
@@ -166,25 +169,22 @@ def held_out_frames(out: Path, figures: Path, run: JobOptions, quick: bool) -> d
     masks = out / "masks64"
     run_free_form_masks(masks, FreeFormSpec(style="deepfill", height=64, width=64, balance="nvidia", dilate=True),
                         count=24 if quick else 72, options=replace(run, workers=0))
-    fillers = {"telea": lambda im, h: baseline_fill(im, h, "telea"),
-               "deepfillv2_150_steps": ModelFiller(out / "deepfillv2.pt").fill,
-               "deepfillv2_shipped": ModelFiller(SHIPPED_DEEPFILL).fill}
+    specs = {"telea": EvalSpec(baseline="telea"), "deepfillv2_150_steps": EvalSpec(model=str(out / "deepfillv2.pt")),
+             "deepfillv2_shipped": EvalSpec(model=str(SHIPPED_DEEPFILL))}
     tables = {}
-    for name, fill in fillers.items():
-        result = evaluate(str(frames / "val"), str(masks), fill, keep_worst_best=2)
-        cases, strips = result.cases, result.strips
-        rows = summarise(cases)
-        write_report(out / "eval_frames" / name, rows, cases, strips, {"filler": name})
-        tables[f"frames_{name}"] = rows
+    for name, spec in specs.items():
+        report = run_evaluation(str(frames / "val"), str(masks), out / "eval_frames" / name, one_at_a_time(spec))
+        tables[f"frames_{name}"] = report.rows
     images = [image for _, image, _ in read_images(list_images(str(frames / "val")))]
     holes = sorted((m.hole() for m in load_masks(str(masks))), key=lambda h: h.mean())
+    fills = [make_filler(spec.model, spec.baseline)[0] for spec in specs.values()]
     rows = []
     for k, q in ((5, 0.3), (25, 0.5), (45, 0.7), (62, 0.9)):  # bigbuckbunny, bikes x 2, carphone; larger holes
         image = fit_image(images[k % len(images)], 64, 64)
         hole = holes[int(q * (len(holes) - 1))]
         masked = image.copy()
         masked[hole] = 255
-        row = [masked, *(fill(image, hole) for fill in fillers.values()), image]
+        row = [masked, *(fill(image, hole) for fill in fills), image]
         rows.append([cv2.resize(a, (192, 192), interpolation=cv2.INTER_NEAREST) for a in row])
     write_image(figures / "held_out_fills.png", image_grid(rows, background=255))
     return tables

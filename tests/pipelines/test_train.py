@@ -41,7 +41,7 @@ def _steps(run):
 @pytest.mark.parametrize("model", ["pconv", "deepfillv2"])
 @pytest.mark.parametrize("workers", [1, 2])
 def test_trains_through_ray_train_with_finite_losses(shards, tmp_path, model, workers):
-    last = run_training(_config(shards, tmp_path / "run", model, workers=workers))
+    last = run_training(_config(shards, tmp_path / "run", model, workers=workers)).metrics
     assert last["step"] == 2 and np.isfinite(last["loss"]) and np.isfinite(last["val_l1"])
     assert (tmp_path / "run" / "best.pt").exists() and list((tmp_path / "run" / "samples").glob("*.png"))
     assert list((tmp_path / "run" / "tensorboard").glob("events.out.tfevents.*"))

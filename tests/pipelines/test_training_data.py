@@ -43,7 +43,7 @@ def shards(ray_session, photos, tmp_path_factory):
     out = tmp_path_factory.mktemp("shards")
     spec = ShardSpec(size=64, ext="png")
     result = run_shard_images(out / "wds", [str(photos)], spec, options=JobOptions(shard_size=3))
-    run_shard_images(out / "pq", [str(photos)], spec, options=JobOptions("parquet", 3))
+    run_shard_images(out / "pq", [str(photos)], spec, options=JobOptions(fmt="parquet", shard_size=3))
     return out, result
 
 

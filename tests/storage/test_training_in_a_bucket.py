@@ -41,7 +41,7 @@ def _steps(run: str) -> list[int]:
 @pytest.mark.parametrize("workers", [0])  # Ray Train in a bucket: tests/storage/test_cluster.py
 def test_a_run_in_the_bucket_resumes_from_its_checkpoint(ray_session, data, s3_bucket, tmp_path, workers):
     run = f"{s3_bucket}/runs/df"
-    last = run_training(_config(data, run, workers=workers))
+    last = run_training(_config(data, run, workers=workers)).metrics
     assert last["step"] == 2 and np.isfinite(last["loss"])
     files = _keys(run)
     assert {"train_config.json", "metrics.jsonl", "best.pt", "samples/step_00000002.png"} <= set(files)

@@ -22,11 +22,26 @@ from ...metrics import l1, l2, psnr, ssim
 from ...report import image_grid
 from ...set_metrics import fid, inception_discriminative_scores
 from .data import ImageRef, PackedMask, fit_image, list_images, load_masks, pair_chunks, read_images
-from .scoring import FeatureScorer
+from .scoring import FeatureScorer, MetricWeights
 
 GROUPS = ("all", "border", "no border")
 #: PSNR of a fill equal to the truth is infinite; it is reported as this many dB (JSON has no inf).
 PSNR_CAP = 100.0
+
+
+@dataclass(frozen=True)
+class EvalSpec:
+    """What every actor needs to fill and score: the filler, the metric weights, the protocol."""
+
+    model: str | None = None
+    baseline: str | None = None
+    weights: MetricWeights | None = None
+    device: str = "cpu"
+    bins: str = "nvidia"
+    batch_size: int = 16
+    keep_worst_best: int = 4
+    max_pixels: int | None = MAX_PIXELS
+    trust_code: bool = False  # a torchscript: model runs only with the user's consent
 
 
 @dataclass

@@ -27,7 +27,7 @@ from ...datasets.images import (
 )
 from ...edges.sketch import DEEPFILL_THRESHOLD
 from ...errors import InputError
-from ...inference import composite_uint8, without_hole
+from ...inference import composite_uint8, describe_filler, make_filler, without_hole
 
 Fill = Callable[..., np.ndarray]
 
@@ -40,6 +40,10 @@ class InpaintJob:
     sketches: str | None = None  # likewise, for DeepFill v2 with the sketch channel
     overwrite: bool = False
     max_pixels: int | None = MAX_PIXELS
+    model: str | None = None  # an exported model or torchscript:PATH (inference.parse_model) ...
+    baseline: str | None = None  # ... or a baseline's name
+    device: str = "cpu"
+    trust_code: bool = False  # a torchscript: model runs only with the user's consent
 
 
 @dataclass
@@ -53,6 +57,7 @@ class InpaintPlan:
 class InpaintResult:
     filled: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    filler: str = ""  # what filled them, e.g. "baseline telea"
 
 
 def _inside(location: str, folder: str) -> bool:
@@ -118,7 +123,16 @@ def _fit(array: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return cv2.resize(array, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST)
 
 
-def run_inpaint(plan: InpaintPlan, fill: Fill) -> InpaintResult:
+def run_inpaint(job: InpaintJob) -> InpaintResult:
+    """Load the job's filler, check everything (plan_inpaint), then fill every image. InputError
+    before anything is written; `inference.FillerError` when the model file does not load."""
+    fill, _, filler = make_filler(job.model, job.baseline, job.device, job.trust_code)
+    result = fill_planned(plan_inpaint(job), fill)
+    result.filler = describe_filler(job.model, job.baseline, filler)
+    return result
+
+
+def fill_planned(plan: InpaintPlan, fill: Fill) -> InpaintResult:
     """Fill every planned image; `fill(image, hole, sketch)` returns the filled RGB uint8 image."""
     job, result = plan.job, InpaintResult()
     storage.make_dirs(job.out)

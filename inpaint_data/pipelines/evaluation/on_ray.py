@@ -6,31 +6,15 @@ the single-process path: the same chunks go through the same `score_pairs`."""
 from __future__ import annotations
 
 import pickle
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import ray
 
 from ... import storage
-from ...datasets.images import MAX_PIXELS
-from ...inference import TORCHSCRIPT, make_filler
-from .evaluate import CHUNK, Evaluation, batch_filler, plan_chunks, score_pairs
-from .scoring import FeatureScorer, MetricWeights
-
-
-@dataclass(frozen=True)
-class EvalSpec:
-    """What every actor needs to fill and score: the filler, the metric weights, the protocol."""
-
-    model: str | None = None
-    baseline: str | None = None
-    weights: MetricWeights | None = None
-    device: str = "cpu"
-    bins: str = "nvidia"
-    batch_size: int = 16
-    keep_worst_best: int = 4
-    max_pixels: int | None = MAX_PIXELS
-    trust_code: bool = False  # a torchscript: model runs only with the user's consent
+from ...inference import make_filler, parse_model
+from .evaluate import CHUNK, EvalSpec, Evaluation, batch_filler, plan_chunks, score_pairs
+from .scoring import FeatureScorer
 
 
 class _ChunkScorer:
@@ -58,8 +42,8 @@ def evaluate_on_ray(images: str, masks: str, spec: EvalSpec, workers: int, chunk
     cuda). `on_total(n_pairs)` is called once planned, `on_chunk(n_pairs)` on the driver as chunks
     come back."""
     images, masks = storage.for_workers(images), storage.for_workers(masks)  # actors run in their own folder
-    prefix = TORCHSCRIPT if spec.model and spec.model.startswith(TORCHSCRIPT) else ""
-    model = spec.model and prefix + storage.for_workers(spec.model.removeprefix(prefix))
+    choice = parse_model(spec.model, spec.baseline)
+    model = spec.model and str(choice.at(storage.for_workers(choice.name)))
     spec = replace(spec, model=model, weights=spec.weights and replace(
         spec.weights, inception=storage.for_workers(spec.weights.inception),
         lpips_backbones={k: storage.for_workers(v) for k, v in spec.weights.lpips_backbones.items()},
@@ -68,8 +52,7 @@ def evaluate_on_ray(images: str, masks: str, spec: EvalSpec, workers: int, chunk
     if on_total:
         on_total(sum(map(len, chunks)))
     rows = [{"chunk": i, "pairs": pickle.dumps(pairs)} for i, pairs in enumerate(chunks)]
-    ctx = ray.data.DataContext.get_current()
-    ctx.execution_options.preserve_order = True
+    ray.data.DataContext.get_current().execution_options.preserve_order = True
     gpus = 1 if spec.device.startswith("cuda") else 0
     ds = ray.data.from_items(rows, override_num_blocks=max(1, len(rows))).map_batches(
         _ChunkScorer, fn_constructor_kwargs={"spec": spec}, batch_size=1, num_gpus=gpus,

@@ -34,7 +34,7 @@ def _stop(pending: list) -> None:
         ray.wait(pending, num_returns=len(pending), timeout=30)
 
 
-def run_on_ray(
+def write_shards_on_ray(
     out_dir: Path | str,
     prefix: str,
     plans: Iterable[ShardPlan],
@@ -57,8 +57,7 @@ def run_on_ray(
         for ref in ready:
             stats = ray.get(ref)
             totals.add(stats, written=True)
-            if options.on_shard is not None:
-                options.on_shard(stats)
+            options.progress(stats)
 
     try:
         for plan in plans:

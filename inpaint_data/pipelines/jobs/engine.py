@@ -76,12 +76,11 @@ def run_job(
             for plan in todo:
                 stats = write_shard(out_dir, options.fmt, prefix, plan, produce)
                 totals.add(stats, written=True)
-                if options.on_shard is not None:
-                    options.on_shard(stats)
+                options.progress(stats)
         else:
-            from .distributor import run_on_ray  # imports Ray: only when a job goes there
+            from .distributor import write_shards_on_ray  # imports Ray: only when a job goes there
 
-            run_on_ray(out_dir, prefix, todo, produce, options, totals, resources)
+            write_shards_on_ray(out_dir, prefix, todo, produce, options, totals, resources)
         remove_temps(out_dir)  # again: a killed writer's last upload can land after our first sweep
         result = totals.result(out_dir, time.perf_counter() - started)
         if input_list and input_list[1] is None:

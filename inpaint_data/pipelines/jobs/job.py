@@ -4,37 +4,25 @@ the sums of its shard stats (`Totals`). The engine (engine.py) and the Ray side
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ...maskgen.ratios import NVIDIA_BIN_LABELS
+from ..options import RunOptions
 
-OnShard = Callable[[dict[str, Any]], None]
 
-
-@dataclass(frozen=True)
-class JobOptions:
-    """How a job runs, whatever it makes (Ray's RunConfig/ScalingConfig in one small record).
-
-    fmt, shard_size: the output's layout (part of the job's identity; shard_size is ignored by
-    jobs that shard by their input, such as video chunks). workers: shards written at once;
-    None: the cluster's CPUs; 0: one at a time in this process, no Ray. ray_address: a cluster
-    to join (None: $RAY_ADDRESS, else this machine). command: the command line, kept in the
-    manifest. on_shard: called with each new shard's stats as it finishes (progress bars).
-    on_total: called once planned, by jobs whose total is known only then (video frames from the
-    probe, images from the file list), with the sum of their plans' stop - start, and the unit
-    when it is not the command's.
-    """
+@dataclass(frozen=True, kw_only=True)
+class JobOptions(RunOptions):
+    """How a data job runs: the RunOptions every kind of work takes (workers: shards written at
+    once; on_progress: each new shard's stats as it finishes) and the output's layout: fmt and
+    shard_size (part of the job's identity; shard_size is ignored by jobs that shard by their
+    input, such as video chunks). on_total is called by jobs whose total is known only once
+    planned (video frames from the probe, images from the file list), with the sum of their
+    plans' stop - start, and the unit when it is not the command's."""
 
     fmt: str = "webdataset"
     shard_size: int | None = None
-    workers: int | None = None
-    ray_address: str | None = None
-    command: str | None = None
-    on_shard: OnShard | None = field(default=None, compare=False)
-    on_total: Callable[..., None] | None = field(default=None, compare=False)
 
     def size(self, default: int) -> int:
         """The shard size, or the job's `default` when none was asked for."""

@@ -52,7 +52,7 @@ def init_weights(path: str | Path) -> dict:
     return weights
 
 
-def run_checkpoints(run: storage.Location) -> list[Path | str]:
+def saved_checkpoints(run: storage.Location) -> list[Path | str]:
     """Every training state file of a run folder or URL (Ray's and the in-process ones)."""
     return [*storage.glob_files(storage.join(run, "ray", "checkpoint_*", STATE_FILE)),
             *storage.glob_files(storage.join(run, "local_checkpoints", "step_*.pt"))]
@@ -93,14 +93,14 @@ class RunMirror:
 
 def latest_state(run_dir: str | Path) -> dict:
     """The newest training state of a run."""
-    candidates = run_checkpoints(run_dir)
+    candidates = saved_checkpoints(run_dir)
     if not candidates:
         raise FileNotFoundError(f"no checkpoint in {run_dir}")
     states = [(load_pt(p, "checkpoint"), p) for p in candidates]
     return max(states, key=lambda s: s[0]["step"])[0]
 
 
-def run_weights(run_dir: str | Path, which: str = "best") -> tuple[dict, dict, int]:
+def trained_weights(run_dir: str | Path, which: str = "best") -> tuple[dict, dict, int]:
     """(generator state_dict, model config, step) of a run: the best by validation L1, or the
     latest (its moving average when the run kept one)."""
     best_file = storage.join(run_dir, "best.pt")
@@ -114,10 +114,10 @@ def run_weights(run_dir: str | Path, which: str = "best") -> tuple[dict, dict, i
 
 
 def export_model(run_dir: str | Path, out_path: str | Path, which: str = "best", overwrite: bool = False) -> dict:
-    """An inference checkpoint (generator weights + model config) from a run (see run_weights);
+    """An inference checkpoint (generator weights + model config) from a run (see trained_weights);
     an existing `out_path` is replaced only if `export` wrote it, or with `overwrite`."""
     refuse_foreign(out_path, is_exported_file, overwrite)
-    state, config, step = run_weights(run_dir, which)
+    state, config, step = trained_weights(run_dir, which)
     exported = {"format": EXPORT_FORMAT, "version": __version__, "model_config": config, "step": step,
                 "state_dict": state}
     save_pt(exported, out_path)
@@ -140,7 +140,7 @@ def export_torchscript(source: str | Path, out_path: str | Path, which: str = "b
         model, config = load_model(source)
         step = load_pt(source, "model").get("step")
     else:
-        state, config, step = run_weights(source, which)
+        state, config, step = trained_weights(source, which)
         model = get_model(config["model"], **config)
         model.load_state_dict(state)
     multiple = model_entry(config["model"]).multiple(config)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from collections.abc import Callable, Iterator
-from dataclasses import MISSING, fields
+from collections.abc import Iterator
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from ... import __version__, storage
 from ...datasets.manifest import output_lock
@@ -20,13 +21,13 @@ from ...errors import InputError
 from ...fileio import redacted
 from ...models.files import load_pt
 from ...models.registry import model_entry
-from .checkpoints import batches_per_epoch, export_model, init_weights, run_checkpoints
+from ..options import OnProgress, RunOptions
+from .checkpoints import batches_per_epoch, export_model, init_weights, saved_checkpoints
 from .config import TrainConfig
 from .loop import train_loop
 
-__all__ = ["TrainConfig", "check_run", "export_model", "run_training"]
+__all__ = ["TrainConfig", "TrainResult", "check_run", "export_model", "run_training"]
 
-OnMetrics = Callable[[dict], None]
 #: Seconds between reads of metrics.jsonl for the driver's progress.
 METRICS_POLL_S = 2.0
 
@@ -55,7 +56,7 @@ def check_run(cfg: TrainConfig) -> None:
     if names and not storage.is_remote(out):
         # resuming: every checkpoint there must load as plain data before a worker sees it (a
         # remote run's are checked as the worker loads them: the same safe loader, no download here)
-        for saved in [*run_checkpoints(out), storage.join(out, "best.pt")]:
+        for saved in [*saved_checkpoints(out), storage.join(out, "best.pt")]:
             if storage.is_file(saved):
                 load_pt(saved, "checkpoint")
 
@@ -86,7 +87,7 @@ def _metrics_lines(out: str) -> list[str]:
 
 
 @contextlib.contextmanager
-def _following(out: str, on_metrics: OnMetrics | None, every: float = METRICS_POLL_S) -> Iterator[None]:
+def _following(out: str, on_metrics: OnProgress | None, every: float = METRICS_POLL_S) -> Iterator[None]:
     """While the block runs, call `on_metrics` with each new line of the run's metrics.jsonl
     (local or at a URL; read every `every` seconds, and once more at the end): the driver's view
     of the workers' progress, without Ray's log streaming."""
@@ -117,10 +118,20 @@ def _following(out: str, on_metrics: OnMetrics | None, every: float = METRICS_PO
         thread.join()
 
 
-def run_training(config: TrainConfig, ray_address: str | None = None, on_metrics: OnMetrics | None = None) -> dict:
-    """Train (or resume) the run at config.out; returns the last line of metrics.jsonl.
-    Nothing is written before every setting, path and the Ray address have been checked.
-    `on_metrics` is called on this thread's side with every new metrics line (progress)."""
+@dataclass
+class TrainResult:
+    """A finished (or resumed and finished) training run: its folder and the last line of its
+    metrics.jsonl (step, losses, validation numbers)."""
+
+    out: str
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+def run_training(config: TrainConfig, options: RunOptions = RunOptions()) -> TrainResult:
+    """Train (or resume) the run at config.out. Nothing is written before every setting, path and
+    the Ray address have been checked. From `options`: the Ray address, and `on_progress`, called
+    on this thread's side with every new metrics line; the run's workers are `config.workers`
+    (they decide the batch, so they are part of the run and saved with it)."""
     cfg = config.resolved()
     for name in ("data", "val_data", "masks", "init"):  # Ray workers run in their own folder
         setattr(cfg, name, storage.for_workers(getattr(cfg, name)))
@@ -132,7 +143,7 @@ def run_training(config: TrainConfig, ray_address: str | None = None, on_metrics
     if cfg.workers > 0:
         from ..ray_runtime import check_address
 
-        check_address(ray_address)
+        check_address(options.ray_address)
     saved = storage.join(out, "train_config.json")
     settings = cfg.as_dict()
     settings["betas"] = list(cfg.betas)
@@ -140,13 +151,13 @@ def run_training(config: TrainConfig, ray_address: str | None = None, on_metrics
         _check_same_run(saved, settings)
     with output_lock(out):
         storage.write_json(saved, {**settings, "version": __version__})
-        with _following(out, on_metrics):
+        with _following(out, options.on_progress):
             if cfg.workers == 0:
                 train_loop(settings)
             else:
-                _fit_on_ray(cfg, settings, ray_address)
+                _fit_on_ray(cfg, settings, options.ray_address)
     lines = _metrics_lines(out)
-    return json.loads(lines[-1]) if lines else {}
+    return TrainResult(out, json.loads(lines[-1]) if lines else {})
 
 
 def _fit_on_ray(cfg: TrainConfig, settings: dict, ray_address: str | None) -> None:

@@ -36,7 +36,7 @@ from inpaint_data.datasets.samples import write_time_split_frames
 from inpaint_data.report import line_chart
 
 PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "camera", "brick", "grass", "gravel")
-TARGET_BINS = ("(0.3,0.4]", "(0.4,0.5]", "(0.5,0.6]")  # as pipelines/evaluate labels them
+TARGET_BINS = ("(0.3,0.4]", "(0.4,0.5]", "(0.5,0.6]")  # as pipelines/evaluation/evaluate labels them
 DIVERGENCE = 1.2  # after the first fifth of the run, validation hole L1 may not exceed 1.2 x its best so far
 
 #: The trained runs: model and options beyond the common ones (64 px, batch 16, one core each).

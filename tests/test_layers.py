@@ -2,6 +2,7 @@
 higher layer (lazy imports inside functions included), Ray only in pipelines, print only in cli."""
 
 import ast
+import re
 from pathlib import Path
 
 import inpaint_data
@@ -65,3 +66,16 @@ def test_only_the_cli_prints():
              for node in ast.walk(tree)
              if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print"]
     assert not found, found
+
+
+def test_the_map_is_the_one_docs_architecture_shows():
+    """Each row of the layer table in docs/architecture.md, `| N: name | `module`, ... | ... |`,
+    gives the layer of the modules it names: the same map as LAYERS, nothing more or less."""
+    doc = (PACKAGE.parent / "docs" / "architecture.md").read_text()
+    shown = {}
+    for line in doc.splitlines():
+        row = re.match(r"\| (\d): [^|]+\| ([^|]+)\|", line)
+        if row:
+            for module in re.findall(r"`([\w]+)`", row[2]):
+                shown[module] = int(row[1])
+    assert shown == LAYERS

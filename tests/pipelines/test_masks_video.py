@@ -90,7 +90,7 @@ def test_cli_video_arguments(tmp_path, videos):
 
 def test_probing_as_ray_tasks_gives_the_in_process_counts(ray_session, videos, monkeypatch):
     from inpaint_data.datasets.video import find_videos
-    from inpaint_data.pipelines import masks_video
+    from inpaint_data.pipelines.jobs import masks_video
 
     paths = find_videos([str(videos[0])])
     here = masks_video.frame_counts(paths)

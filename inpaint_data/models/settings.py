@@ -11,7 +11,21 @@ from typing import Any
 
 from ..errors import InputError
 
-KINDS = {int: "an integer", float: "a finite number", str: "a string", bool: "true or false"}
+#: How an error names each kind of value.
+KINDS = {int: "an integer", float: "a finite number", str: "a string", bool: "true or false",
+         tuple: "two finite numbers"}
+
+
+def is_kind(value: Any, kind: type) -> bool:
+    """Whether `value` (from a file or the command line) is of `kind`: an int is not a bool, a
+    float is finite (an int will do), a tuple is two finite numbers (a list will do)."""
+    if kind is tuple:
+        return isinstance(value, (list, tuple)) and len(value) == 2 and all(is_kind(v, float) for v in value)
+    if kind is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)
 
 
 @dataclass(frozen=True)
@@ -39,15 +53,9 @@ def check_setting(setting: Setting, value: Any) -> None:
     wrong type or lies outside its range; None is always allowed (unset)."""
     if value is None:
         return
-    kind = setting.kind
-    if kind is float:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    elif kind is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    else:
-        ok = isinstance(value, kind)
-    if not ok:
-        raise InputError(f"setting {setting.name}: expected {KINDS.get(kind, kind.__name__)}, got {value!r}")
+    if not is_kind(value, setting.kind):
+        kind = KINDS.get(setting.kind, setting.kind.__name__)
+        raise InputError(f"setting {setting.name}: expected {kind}, got {value!r}")
     if setting.minimum is not None:
         if setting.exclusive and not value > setting.minimum:
             raise InputError(f"setting {setting.name}: must be above {setting.minimum:g}, got {value}")

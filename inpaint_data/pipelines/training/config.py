@@ -5,7 +5,6 @@ settings are the registry's (models/registry.py), written once; `resolved()` fil
 from __future__ import annotations
 
 import json
-import math
 import types
 import typing
 from dataclasses import dataclass, field, fields, replace
@@ -16,7 +15,7 @@ from ...datasets.images import MAX_SIDE
 from ...errors import InputError, first_line
 from ...models.precision import PRECISIONS
 from ...models.registry import MODELS, model_entry
-from ...models.settings import check_setting
+from ...models.settings import KINDS, check_setting, is_kind
 
 #: Settings checked to be at least 1, not negative, or above 0 (the model's own are checked by
 #: their declaration, models/settings.py).
@@ -86,19 +85,8 @@ class TrainConfig:
                 continue
             base = next(a for a in allowed if a is not type(None))
             origin = typing.get_origin(base) or base
-            if origin is tuple:
-                ok = isinstance(value, (list, tuple)) and len(value) == 2 and all(
-                    isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value)
-            elif origin is float:
-                ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-            elif origin is int:
-                ok = isinstance(value, int) and not isinstance(value, bool)
-            else:
-                ok = isinstance(value, origin)
-            if not ok:
-                kind = {int: "an integer", float: "a finite number", str: "a string", bool: "true or false",
-                        tuple: "two finite numbers"}.get(origin, origin.__name__)
-                raise InputError(f"setting {f.name}: expected {kind}, got {value!r}")
+            if not is_kind(value, origin):
+                raise InputError(f"setting {f.name}: expected {KINDS.get(origin, origin.__name__)}, got {value!r}")
         for name in AT_LEAST_ONE:
             value = getattr(self, name)
             if value is not None and value < 1:

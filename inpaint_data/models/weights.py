@@ -13,8 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .files import check_sha256
-
 #: The folder of the package's own weights (package data).
 PACKAGE_WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
 #: The converted HED state_dict in the cache (see hed_weights.fetch_hed_weights).
@@ -109,6 +107,8 @@ def weights_entry(name: str) -> Weights:
 def check_weights(name: str, path: str | Path) -> Path:
     """Refuse a file that is not the catalogue's release `name` (its whole sha256); returns the
     path. One message for every entry: what, the file, both digests."""
+    from .files import check_sha256  # imports torch; listing the catalogue does not need it
+
     entry = weights_entry(name)
     check_sha256(path, entry.sha256, f"{entry.name} weights ({entry.file})")
     return Path(path)

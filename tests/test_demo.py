@@ -20,7 +20,7 @@ def test_quick_demo_writes_a_report_with_every_image(ray_session, tmp_path):
     assert html.count("<table>") == 5 and "(0.5,0.6]" in html
     shipped = (tmp_path / "demo" / "eval_frames" / "deepfillv2_shipped" / "metrics.json").read_text()
     telea = (tmp_path / "demo" / "eval_frames" / "telea" / "metrics.json").read_text()
-    assert '"filler": "deepfillv2_shipped"' in shipped and '"filler": "telea"' in telea
+    assert 'deepfillv2_frames64.pt (deepfillv2)"' in shipped and '"filler": "baseline telea"' in telea
 
     def overall_l1(name):  # the shipped model learned: it beats Telea and the 150-step run (3.0 vs 4.2 and 5.8 %)
         rows = json.loads((tmp_path / "demo" / "eval_frames" / name / "metrics.json").read_text())["rows"]

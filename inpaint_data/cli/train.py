@@ -28,7 +28,7 @@ def _common_options(entry) -> list:
         click.option("--val-data", type=FOLDER, help="Validation shards (default: --data)."),
         click.option("--masks", type=FOLDER, help="Mask shards to pair with the images."),
         click.option("--mask-style", type=click.Choice(sorted(STYLES)),
-                     help="Else: masks drawn per sample [deepfill-train]."),
+                     help=f"Else: masks drawn per sample{default('mask_style')}."),
         click.option("--size", type=click.IntRange(min=1, max=MAX_SIZE), help=f"Training size{default('size')}."),
         click.option("--batch-size", type=int, help=f"Per worker{default('batch_size')}."),
         click.option("--steps", type=click.IntRange(min=1), help="Optimiser steps in all (or --epochs)."),
@@ -62,7 +62,7 @@ def _model_option(entry, setting):
     help_text = setting.help + (f" [{default}]" if default is not None and "[" not in setting.help else "")
     if setting.kind is bool:
         return click.option(f"{setting.option}/--no-{setting.option[2:]}", setting.name, default=None, help=help_text)
-    kind = FILE if setting.path else setting.kind
+    kind = FILE if setting.path else click.Choice(setting.choices) if setting.choices else setting.kind
     return click.option(setting.option, setting.name, type=kind, help=help_text)
 
 
@@ -122,7 +122,7 @@ class TrainGroup(click.Group):
 
 @click.group(cls=TrainGroup)
 def train():
-    """Train a MODEL (pconv: PConv-UNet, deepfillv2: DeepFill v2) on Ray Train, on one CPU or a GPU
+    """Train a MODEL (pconv: PConv-UNet, deepfillv2: DeepFill v2, lama: LaMa) on Ray Train, on one CPU or a GPU
     cluster (--ray-address). `train MODEL --help` lists that model's options; defaults in [brackets]
     are the papers' settings per model.
 

@@ -15,7 +15,8 @@ def weights(ctx):
     from ..models.weights import catalogue_rows
 
     for row in catalogue_rows():
-        click.echo(f"{row['name']}: {row['file']} ({int(row['size']):,} bytes, {row['licence']})")
+        size = f"{int(row['size']):,} bytes" if int(row["size"]) else "size not pinned"
+        click.echo(f"{row['name']}: {row['file']} ({size}, {row['licence']})")
         click.echo(f"  sha256 {row['sha256']}")
         click.echo(f"  source {row['source']}")
         click.echo(f"  used by {row['users']}")

@@ -14,7 +14,10 @@ parts), so one layer sees the whole image. Departure: the FFT runs in float32 un
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
+
+from .settings import Setting
 
 #: LaMa's released configurations: generator blocks, width, downsamplings, global ratio.
 PRESETS = {
@@ -207,3 +210,118 @@ class NLayerDiscriminator(nn.Module):
             x = getattr(self, f"model{i}")(x)
             activations.append(x)
         return activations[-1], activations[:-1]
+
+
+# ----------------------------------------------------------------------------- as a registry entry
+#: LaMa's own training settings (registry.py lists them; the CLI makes an option of each). The
+#: values are configs/training/big-lama.yaml's and what it includes (docs/references.md).
+SETTINGS = (
+    Setting("blocks", int, "FFC ResNet blocks (big-lama 18, lama-fourier 9).", minimum=1),
+    Setting("ngf", int, "Generator width of the first layer.", minimum=1),
+    Setting("ndf", int, "Discriminator width of the first layer.", minimum=1),
+    Setting("d_lr", float, "The discriminator's learning rate.", minimum=0, exclusive=True),
+    Setting("l1_weight", float, "Weight of L1 on the known region (0 in the hole).", minimum=0),
+    Setting("adv_weight", float, "Weight of the non-saturating adversarial loss.", minimum=0),
+    Setting("gp_coef", float, "R1 penalty on real images in D's loss.", minimum=0),
+    Setting("fm_weight", float, "Weight of D's feature matching.", minimum=0),
+    Setting("perceptual", str, "hrf: LaMa's high-receptive-field loss (ADE20k ResNet50-dilated, --hrf-weights); "
+            "vgg: our VGG16 pool1-3 loss instead (a departure, docs/training.md).", choices=("hrf", "vgg")),
+    Setting("perceptual_weight", float, "Weight of the perceptual loss.", minimum=0),
+    Setting("hrf_weights", str, "LaMa's ade20k-resnet50dilated-ppm_deepsup/encoder_epoch_20.pth.", path=True),
+    Setting("vgg_weights", str, "--perceptual vgg: torchvision ImageNet VGG16 state_dict (default: the HED "
+            "backbone).", path=True),
+    Setting("random_perceptual", bool, "An untrained perceptual network (tests only).", default=False),
+    Setting("clip", float, "Gradient norm clipping of each optimiser's step (0: off).", minimum=0),
+)
+
+
+def check_config(config: dict) -> dict:
+    """Sizes divisible by 8 (three downsamplings); the perceptual loss's weights must be given."""
+    if config["size"] % 8:
+        raise ValueError(f"lama needs a size divisible by 8, got {config['size']}")
+    if config["perceptual"] == "hrf" and not config.get("hrf_weights") and not config.get("random_perceptual"):
+        raise ValueError("LaMa's perceptual loss needs --hrf-weights (ade20k-resnet50dilated-ppm_deepsup/"
+                         "encoder_epoch_20.pth, from LaMa's release); or give --perceptual vgg to train with our "
+                         "VGG16 perceptual loss instead (a departure from LaMa: docs/training.md)")
+    return {}
+
+
+def predict(generator: nn.Module, image: torch.Tensor, mask: torch.Tensor, sketch: torch.Tensor | None) -> torch.Tensor:
+    """LaMa's prediction for images in [-1, 1] (ours) : it sees the image in [0, 1] with the hole
+    zeroed and the mask, and answers in [0, 1]."""
+    known = (image + 1) / 2 * (1 - mask)
+    return generator(torch.cat([known, mask], dim=1)) * 2 - 1
+
+
+def setup_training(trainee, config: dict, device: torch.device, wrap) -> None:
+    """The NLayer discriminator and its Adam (lr `d_lr`, Adam's default betas as LaMa's), and
+    the perceptual network (frozen)."""
+    trainee.discriminator = wrap(NLayerDiscriminator(ndf=config["ndf"]).to(device))
+    trainee.optimizers["discriminator"] = torch.optim.Adam(trainee.discriminator.parameters(), lr=config["d_lr"],
+                                                           betas=tuple(config["betas"]))
+    if config["perceptual"] == "hrf":
+        from .hrf import load_hrf_encoder
+
+        network = load_hrf_encoder(config.get("hrf_weights"), random_weights=config.get("random_perceptual", False))
+    else:
+        from .vgg import load_vgg
+
+        network = load_vgg(config.get("vgg_weights"), random_weights=config.get("random_perceptual", False))
+    trainee.losses["perceptual"] = network.to(device)
+    trainee.settings.update({k: config[k] for k in ("l1_weight", "adv_weight", "gp_coef", "fm_weight",
+                                                    "perceptual", "perceptual_weight", "clip")})
+
+
+def _perceptual(trainee, fake01: torch.Tensor, real01: torch.Tensor) -> torch.Tensor:
+    """LaMa's ResNetPL: the sum over the encoder's four stages of the MSE between the features
+    of the prediction and of the truth (ImageNet-standardised inputs); with `vgg`, the same over
+    VGG16's pool1-3 (inputs in [-1, 1])."""
+    network = trainee.losses["perceptual"]
+    if trainee.settings["perceptual"] == "vgg":
+        fake01, real01 = fake01 * 2 - 1, real01 * 2 - 1
+    with torch.no_grad():
+        targets = network(real01)
+    return torch.stack([F.mse_loss(f, t) for f, t in zip(network(fake01), targets)]).sum()
+
+
+def train_step(trainee, batch: dict, device: torch.device) -> dict[str, float]:
+    """LaMa's step (saicinpainting/training/trainers/default.py), generator first as Lightning
+    calls it: L1 on the known region, non-saturating adversarial loss, D's feature matching and
+    the perceptual loss on the raw prediction; then the discriminator on a new prediction
+    (softplus losses, the hole as the fake region, R1 on real images)."""
+    s = trainee.settings
+    image, mask = (batch["image"] + 1) / 2, batch["mask"]
+    x = torch.cat([image * (1 - mask), mask], dim=1)
+    trainee.steps += 1
+    discriminator = trainee.discriminator
+    # ---------------------------------------------------------------------- the generator step
+    discriminator.requires_grad_(False)
+    with trainee.autocast(device):
+        fake = trainee.generator(x)
+        l1 = s["l1_weight"] * ((1 - mask) * (fake - image).abs()).mean()
+        real_logits, real_features = discriminator(image)
+        fake_logits, fake_features = discriminator(fake)
+        adversarial = s["adv_weight"] * F.softplus(-fake_logits.float()).mean()
+        matching = s["fm_weight"] * torch.stack(
+            [F.mse_loss(f.float(), r.float()) for f, r in zip(fake_features, real_features)]).mean()
+        perceptual = s["perceptual_weight"] * _perceptual(trainee, fake, image).float()
+    g_loss = l1.float() + adversarial + matching + perceptual
+    trainee.apply(g_loss, "generator", clip=s["clip"])
+    discriminator.requires_grad_(True)
+    # ------------------------------------------------------------------ the discriminator step
+    with torch.no_grad(), trainee.autocast(device):
+        fake = trainee.generator(x)
+    real = image.detach().requires_grad_(True)
+    with trainee.autocast(device):
+        real_logits, _ = discriminator(real)
+        fake_logits, _ = discriminator(fake.detach())
+    real_logits, fake_logits = real_logits.float(), fake_logits.float()
+    grad, = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
+    r1 = grad.pow(2).flatten(1).sum(1).mean()
+    hole = F.interpolate(mask, size=fake_logits.shape[-2:], mode="nearest")
+    fake_loss = F.softplus(fake_logits) * hole + (1 - hole) * F.softplus(-fake_logits)
+    d_loss = (F.softplus(-real_logits) + s["gp_coef"] * r1 + fake_loss).mean()
+    trainee.apply(d_loss, "discriminator", clip=s["clip"])
+    return {"loss": g_loss.item(), "l1_known": l1.item(), "adversarial": adversarial.item(),
+            "feature_matching": matching.item(), "perceptual": perceptual.item(), "d_loss": d_loss.item(),
+            "r1": r1.item()}

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from . import deepfill, pconv
+from . import deepfill, lama, pconv
 from .settings import Setting
 from .trainee import Trainee
 
@@ -61,7 +61,7 @@ MODELS: dict[str, ModelEntry] = {
         config_keys=("layers", "width"),
         # Adam 2e-4, stage 2 (frozen encoder BN) 5e-5; batch 6 at 512 (paper, section 4).
         defaults={"lr": 2e-4, "finetune_lr": 5e-5, "betas": (0.9, 0.999), "batch_size": 6, "size": 512,
-                  "width": 64},
+                  "mask_style": "deepfill-train", "width": 64},
         multiple=lambda config: 2 ** config["layers"],
         check_config=pconv.check_config,
         predict=pconv.predict,
@@ -74,7 +74,8 @@ MODELS: dict[str, ModelEntry] = {
         generator=deepfill.Generator,
         config_keys=("cnum", "sketch"),
         # Adam 1e-4, betas (0.5, 0.999), batch 16 at 256 (released inpaint.yml).
-        defaults={"lr": 1e-4, "betas": (0.5, 0.999), "batch_size": 16, "size": 256, "cnum": 48, "dcnum": 64},
+        defaults={"lr": 1e-4, "betas": (0.5, 0.999), "batch_size": 16, "size": 256, "mask_style": "deepfill-train",
+                  "cnum": 48, "dcnum": 64},
         multiple=lambda config: 8,
         check_config=deepfill.check_config,
         predict=deepfill.predict,
@@ -84,6 +85,24 @@ MODELS: dict[str, ModelEntry] = {
         recipes={"released": {"gan_weight": 1.0, "gan_warmup": 0, "d_lr": None, "r1_weight": 0.0, "ema": 0.0},
                  "stable": {"gan_weight": 0.1, "gan_warmup": 0, "d_lr": None, "r1_weight": 1.0, "ema": 0.999}},
         settings=deepfill.SETTINGS,
+    ),
+    "lama": ModelEntry(
+        about="LaMa (Suvorov et al. 2022): fast Fourier convolutions, a PatchGAN with feature matching, "
+              "a high-receptive-field perceptual loss.",
+        generator=lambda blocks, ngf: lama.LamaGenerator(blocks=blocks, ngf=ngf),
+        config_keys=("blocks", "ngf"),
+        # configs/training/big-lama.yaml and what it includes (docs/references.md): Adam G 1e-3 and
+        # D 1e-4 with default betas, gradient clipping 1, batch 10 at 256, LaMa's training masks.
+        defaults={"lr": 1e-3, "betas": (0.9, 0.999), "batch_size": 10, "size": 256, "mask_style": "lama-train",
+                  "blocks": 18, "ngf": 64, "ndf": 64, "d_lr": 1e-4, "l1_weight": 10.0, "adv_weight": 10.0,
+                  "gp_coef": 0.001, "fm_weight": 100.0, "perceptual": "hrf", "perceptual_weight": 30.0,
+                  "clip": 1.0},
+        multiple=lambda config: 8,
+        check_config=lama.check_config,
+        predict=lama.predict,
+        setup_training=lama.setup_training,
+        train_step=lama.train_step,
+        settings=lama.SETTINGS,
     ),
 }
 

@@ -33,7 +33,8 @@ class Setting:
     """One setting. `default`: its value when neither the run, the recipe nor the model's
     defaults give one. `minimum`: the smallest value allowed (`exclusive`: the value must lie
     above it). `path`: a file location (made absolute for Ray workers, checked to exist by the CLI).
-    `flag`: a switch on the command line (`--x/--no-x`)."""
+    `choices`: the values allowed, when they are few. A bool is a switch on the command line
+    (`--x/--no-x`)."""
 
     name: str
     kind: type
@@ -42,6 +43,7 @@ class Setting:
     minimum: float | None = None
     exclusive: bool = False
     path: bool = False
+    choices: tuple[str, ...] = ()
 
     @property
     def option(self) -> str:
@@ -56,6 +58,8 @@ def check_setting(setting: Setting, value: Any) -> None:
     if not is_kind(value, setting.kind):
         kind = KINDS.get(setting.kind, setting.kind.__name__)
         raise InputError(f"setting {setting.name}: expected {kind}, got {value!r}")
+    if setting.choices and value not in setting.choices:
+        raise InputError(f"setting {setting.name}: expected one of {', '.join(setting.choices)}, got {value!r}")
     if setting.minimum is not None:
         if setting.exclusive and not value > setting.minimum:
             raise InputError(f"setting {setting.name}: must be above {setting.minimum:g}, got {value}")

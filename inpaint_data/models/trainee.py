@@ -64,19 +64,26 @@ class Trainee:
     def autocast(self, device: torch.device):
         return autocast(device.type, self.precision)
 
-    def apply(self, loss: torch.Tensor, optimizer: str) -> bool:
-        """Backward and step `optimizer` unless the loss is not finite (then the step is skipped)."""
+    def apply(self, loss: torch.Tensor, optimizer: str, clip: float | None = None) -> bool:
+        """Backward and step `optimizer` unless the loss is not finite (then the step is skipped);
+        with `clip`, the gradient norm of the optimiser's parameters is clipped to it first."""
         opt = self.optimizers[optimizer]
         opt.zero_grad(set_to_none=True)
         if not torch.isfinite(loss):
             self.skipped += 1
             return False
+        params = [p for group in opt.param_groups for p in group["params"]]
         if self.scaler is not None:
             self.scaler.scale(loss).backward()
+            if clip:
+                self.scaler.unscale_(opt)
+                torch.nn.utils.clip_grad_norm_(params, clip)
             self.scaler.step(opt)
             self.scaler.update()
         else:
             loss.backward()
+            if clip:
+                torch.nn.utils.clip_grad_norm_(params, clip)
             opt.step()
         return True
 

@@ -49,7 +49,9 @@ def _nowhere() -> Path | None:
 
 @dataclass(frozen=True)
 class Weights:
-    """One released weights file. `located()` is where it was found without a flag, or None."""
+    """One released weights file. `located()` is where it was found without a flag, or None. An
+    empty `sha256` (and size 0) means not pinned: the file could not be fetched where the toolkit
+    is built, so its digest is unknown here; its loader checks it key by key and shape by shape."""
 
     name: str
     file: str
@@ -60,6 +62,10 @@ class Weights:
     users: str
     how_to_get: str
     located: Callable[[], Path | None] = _nowhere
+
+    @property
+    def pinned(self) -> bool:
+        return bool(self.sha256)
 
 
 CATALOGUE: dict[str, Weights] = {w.name: w for w in (
@@ -95,6 +101,9 @@ CATALOGUE: dict[str, Weights] = {w.name: w for w in (
             "this package (trained by benchmarks/learning.py on the sample videos' frames)", "Apache-2.0",
             "demo; eval/inpaint --model PATH", "shipped with the package",
             lambda: PACKAGE_WEIGHTS / "deepfillv2_frames64.pt"),
+    Weights("ade20k-resnet50dilated", "encoder_epoch_20.pth", "", 0,
+            "CSAIL semantic-segmentation-pytorch, ade20k-resnet50dilated-ppm_deepsup (LaMa's README links it)",
+            "BSD-3-Clause", "train lama: the high-receptive-field perceptual loss", "--hrf-weights PATH"),
 )}
 
 
@@ -110,6 +119,10 @@ def check_weights(name: str, path: str | Path) -> Path:
     from .files import check_sha256  # imports torch; listing the catalogue does not need it
 
     entry = weights_entry(name)
+    if not entry.pinned:
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"{entry.name} weights ({entry.file}): {path} not found")
+        return Path(path)
     check_sha256(path, entry.sha256, f"{entry.name} weights ({entry.file})")
     return Path(path)
 
@@ -119,7 +132,8 @@ def catalogue_rows() -> list[dict[str, str]]:
     rows = []
     for entry in CATALOGUE.values():
         found = entry.located()
-        rows.append({"name": entry.name, "file": entry.file, "sha256": entry.sha256, "size": str(entry.size),
+        rows.append({"name": entry.name, "file": entry.file, "size": str(entry.size),
+                     "sha256": entry.sha256 or "not pinned (checked key by key when loaded)",
                      "source": entry.source, "licence": entry.licence, "users": entry.users,
                      "found": str(found) if found else f"not found: {entry.how_to_get}"})
     return rows

@@ -6,7 +6,10 @@ import torch
 from inpaint_data.models.registry import MODELS, build_trainee, get_model, model_config, model_entry, predict
 from inpaint_data.pipelines.training.config import TrainConfig, default_help
 
-SMALL = {"pconv": dict(width=8, random_vgg=True), "deepfillv2": dict(cnum=8, dcnum=8)}
+SMALL = {"pconv": dict(width=8, random_vgg=True), "deepfillv2": dict(cnum=8, dcnum=8),
+         "lama": dict(blocks=1, ngf=8, ndf=8, random_perceptual=True)}
+#: What a model needs to resolve with its defaults alone (LaMa: its perceptual loss's weights).
+NEEDS = {"lama": dict(random_perceptual=True)}
 
 
 @pytest.mark.parametrize("name", list(MODELS))
@@ -29,18 +32,18 @@ def test_every_model_builds_steps_and_predicts_through_its_entry(name):
 
 def test_defaults_come_from_the_registry_once():
     for name, entry in MODELS.items():
-        cfg = TrainConfig.of(model=name, data="d", out="o", steps=1).resolved()
+        cfg = TrainConfig.of(model=name, data="d", out="o", steps=1, **NEEDS.get(name, {})).resolved()
         for setting, value in entry.defaults.items():
             if setting != "finetune_lr":
                 assert cfg.as_dict()[setting] == value, (name, setting)
-    assert default_help("size") == "[pconv 512, deepfillv2 256]"
+    assert default_help("size") == "[pconv 512, deepfillv2 256, lama 256]"
     assert TrainConfig.of(model="pconv", data="d", out="o", steps=1, finetune=True).resolved().lr == 5e-5
     assert TrainConfig.of(model="pconv", data="d", out="o", steps=1, size=256).resolved().settings["layers"] == 7
 
 
 def test_unknown_model_is_refused_with_the_known_ones():
-    with pytest.raises(ValueError, match="unknown model 'lama'.*pconv"):
-        model_entry("lama")
+    with pytest.raises(ValueError, match="unknown model 'mat'.*pconv.*lama"):
+        model_entry("mat")
 
 
 def test_deepfill_gan_warmup_trains_the_generator_alone_then_both():

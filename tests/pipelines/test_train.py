@@ -27,7 +27,8 @@ def shards(ray_session, tmp_path_factory):
 
 
 def _config(shards, out, model, **kw):
-    small = {"pconv": dict(width=8, random_vgg=True), "deepfillv2": dict(cnum=8, dcnum=8)}[model]
+    small = {"pconv": dict(width=8, random_vgg=True), "deepfillv2": dict(cnum=8, dcnum=8),
+             "lama": dict(blocks=1, ngf=8, ndf=8, random_perceptual=True)}[model]
     args = dict(model=model, data=str(shards), out=str(out), size=64, batch_size=1, steps=2, val_every=2,
                 checkpoint_every=2, num_val=2, log_every=1, **small)
     args.update(kw)
@@ -98,3 +99,23 @@ def test_nan_steps_are_skipped_and_weights_kept():
 def test_bad_settings(kw, message):
     with pytest.raises(ValueError, match=message):
         _config("d", "o", "pconv").__class__(**{**_config("d", "o", "pconv").__dict__, **kw}).resolved()
+
+
+def test_lama_trains_resumes_on_ray_train_and_exports_a_filler(shards, tmp_path):
+    from inpaint_data.inference import ModelFiller
+
+    run = tmp_path / "run"
+    run_training(_config(shards, run, "lama", workers=1))
+    last = run_training(_config(shards, run, "lama", workers=1, steps=4)).metrics
+    assert _steps(run) == [0, 1, 2, 3, 4] and np.isfinite(last["loss"]) and np.isfinite(last["val_l1"])
+    assert int(latest_state(run)["optimizers"]["discriminator"]["state"][0]["step"]) == 4
+    saved = json.loads((run / "train_config.json").read_text())
+    assert saved["mask_style"] == "lama-train" and saved["perceptual"] == "hrf" and saved["fm_weight"] == 100.0
+    export_model(run, tmp_path / "lama.pt")
+    model, config = load_model(tmp_path / "lama.pt")
+    assert config == {"model": "lama", "blocks": 1, "ngf": 8}
+    image = np.random.default_rng(0).integers(0, 256, (45, 70, 3), dtype=np.uint8)
+    hole = np.zeros((45, 70), bool)
+    hole[10:30, 20:50] = True
+    filled = ModelFiller(tmp_path / "lama.pt").fill(image, hole)
+    assert filled.shape == image.shape and np.array_equal(filled[~hole], image[~hole])

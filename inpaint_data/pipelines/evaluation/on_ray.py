@@ -6,7 +6,6 @@ the single-process path: the same chunks go through the same `score_pairs`."""
 from __future__ import annotations
 
 import pickle
-import warnings
 from dataclasses import replace
 
 import numpy as np
@@ -14,6 +13,7 @@ import ray
 
 from ... import storage
 from ...inference import make_filler, parse_model
+from ..ray_runtime import data_context
 from .evaluate import CHUNK, EvalSpec, Evaluation, batch_filler, plan_chunks, score_pairs
 from .scoring import FeatureScorer
 
@@ -37,14 +37,6 @@ class _ChunkScorer:
         return {"chunk": batch["chunk"], "result": np.array(results, dtype=object)}
 
 
-def _data_context():
-    """Ray Data's context. Ray 2.60's own DataContext() sets three of its deprecated fields and
-    warns about them (DeprecationWarning, whoever asks first): not ours to fix, so not shown."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"ray\.data")
-        return ray.data.DataContext.get_current()
-
-
 def evaluate_on_ray(images: str, masks: str, spec: EvalSpec, workers: int, chunk: int = CHUNK,
                     skipped: list[dict] | None = None, on_chunk=None, on_total=None) -> Evaluation:
     """Score on the connected Ray cluster with `workers` actors (one GPU each when the device is
@@ -61,7 +53,7 @@ def evaluate_on_ray(images: str, masks: str, spec: EvalSpec, workers: int, chunk
     if on_total:
         on_total(sum(map(len, chunks)))
     rows = [{"chunk": i, "pairs": pickle.dumps(pairs)} for i, pairs in enumerate(chunks)]
-    _data_context().execution_options.preserve_order = True
+    data_context().execution_options.preserve_order = True
     gpus = 1 if spec.device.startswith("cuda") else 0
     ds = ray.data.from_items(rows, override_num_blocks=max(1, len(rows))).map_batches(
         _ChunkScorer, fn_constructor_kwargs={"spec": spec}, batch_size=1, num_gpus=gpus,

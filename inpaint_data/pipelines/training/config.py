@@ -35,7 +35,7 @@ class TrainConfig:
     out: str
     val_data: str | None = None
     masks: str | None = None  # a mask folder; else mask_style is drawn per sample
-    mask_style: str = "deepfill-train"
+    mask_style: str | None = None  # None: the model's default (registry)
     size: int | None = None  # None: the model's default (registry)
     batch_size: int | None = None  # per worker; None: the model's default
     steps: int | None = None

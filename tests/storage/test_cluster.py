@@ -132,3 +132,23 @@ def test_training_across_nodes_survives_a_lost_node_and_resumes_from_its_checkpo
     assert steps[-1] == 40 and steps[0] == 0
     assert len(steps) > 41, "no step was redone after the loss: the loss came too late to matter"
     assert sorted(set(steps)) == list(range(41))  # redone from the checkpoint, none skipped
+
+
+@pytest.mark.parametrize("family, small", [
+    ("pconv", ["--width", "8", "--random-vgg"]),
+    ("lama", ["--blocks", "1", "--ngf", "8", "--ndf", "8", "--random-perceptual"]),
+])
+def test_the_other_families_train_across_nodes_into_the_bucket(cluster, s3_bucket, tmp_path, family, small):
+    """PConv and LaMa on the same 2 workers of 2/3 CPU as DeepFill v2 above (no node lost)."""
+    _upload(_images(tmp_path / "images"), f"{s3_bucket}/images")
+    run_shard_images(f"{s3_bucket}/shards", [f"{s3_bucket}/images"], ShardSpec(size=64),
+                     options=JobOptions(shard_size=1, workers=0))
+    run = f"{s3_bucket}/runs/{family}"
+    proc = _run(cluster, "train", family, "--data", f"{s3_bucket}/shards", "--size", "64", "--batch-size", "1",
+                "--steps", "2", "--val-every", "2", "--checkpoint-every", "2", "--num-val", "1", "--workers", "2",
+                *small, "--out", run)
+    output, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 0 and "done: 2/2 step" in output, output
+    files = _keys(run)
+    assert {"metrics.jsonl", "best.pt", "train_config.json"} <= set(files)
+    assert json.loads(files["train_config.json"])["model"] == family

@@ -23,7 +23,7 @@ COMMANDS = {
     "weights": ("weights", "weights", "The weights files the toolkit reads, where each was found; fetch HED's."),
     "shard": ("data", "shard", "Images into training shards (train/val), joined with edge maps."),
     "preview": ("data", "preview", "A grid PNG of training samples as the trainer sees them."),
-    "train": ("train", "train", "Train PConv-UNet, DeepFill v2 or LaMa on Ray Train."),
+    "train": ("train", "train", "Train a model (PConv-UNet, DeepFill v2, LaMa) on Ray Train."),
     "export": ("train", "export", "An inference checkpoint from a training run."),
     "eval": ("evaluate", "evaluate_command", "Per hole-ratio bin L1, L2, PSNR and SSIM of a model or baseline."),
     "inpaint": ("evaluate", "inpaint", "Fill the holes of images of any size with a model or baseline."),

@@ -122,9 +122,9 @@ class TrainGroup(click.Group):
 
 @click.group(cls=TrainGroup)
 def train():
-    """Train a MODEL (pconv: PConv-UNet, deepfillv2: DeepFill v2, lama: LaMa) on Ray Train, on one CPU or a GPU
-    cluster (--ray-address). `train MODEL --help` lists that model's options; defaults in [brackets]
-    are the papers' settings per model.
+    """Train a MODEL of the registry (listed below) on Ray Train, on one CPU or a GPU cluster
+    (--ray-address). `train MODEL --help` lists that model's options; defaults in [brackets] are
+    the papers' settings per model.
 
     \b
     Examples:

@@ -101,14 +101,14 @@ def init_ray(address: str | None = None, num_cpus: int | None = None) -> dict:
                 "code there. Set RAY_AUTH_MODE=token and share the token (`ray get-auth-token`); "
                 "see README, On a Ray cluster.",
                 os.environ.get("RAY_AUTH_MODE", "unset"), address or "this machine")
-    data_context()  # before Ray Data or Ray Train asks for it (see data_context)
     return ray.cluster_resources()
 
 
 def data_context():
     """Ray Data's context. Ray 2.60's own DataContext() sets three of its deprecated fields and
     warns about them (DeprecationWarning, whoever asks first, Ray Train included): not ours to
-    fix, so it is made here once without showing them."""
+    fix, so it is made here without showing them, by the work that uses Ray Data or Ray Train
+    (not by init_ray: importing ray.data costs a data job's driver ~40 MB)."""
     import ray.data
 
     with warnings.catch_warnings():

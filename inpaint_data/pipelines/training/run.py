@@ -167,9 +167,10 @@ def _fit_on_ray(cfg: TrainConfig, settings: dict, ray_address: str | None) -> No
     from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer
 
-    from ..ray_runtime import cluster_cpus, init_ray
+    from ..ray_runtime import cluster_cpus, data_context, init_ray
 
     init_ray(ray_address)
+    data_context()  # Ray Train asks for it; made here without Ray's own deprecation warnings
     cpus = cfg.cpus_per_worker or max(0.5, min(1.0, cluster_cpus() / (cfg.workers + 1)))
     resources = {"CPU": cpus, **({"GPU": cfg.gpus_per_worker} if cfg.gpus_per_worker else {})}
     trainer = TorchTrainer(

@@ -26,9 +26,10 @@ def ray_session():
     """One local Ray for the whole test session (2 CPUs, like the CI machine)."""
     import ray
 
-    from inpaint_data.pipelines.ray_runtime import init_ray
+    from inpaint_data.pipelines.ray_runtime import data_context, init_ray
 
     init_ray(num_cpus=2)
+    data_context()  # tests that read our output with Ray Data directly: without Ray's own deprecation notes
     yield ray
     ray.shutdown()
 

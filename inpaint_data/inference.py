@@ -44,13 +44,28 @@ def baseline_fill(image: np.ndarray, hole: np.ndarray, method: str, radius: int 
     return composite_uint8(filled, image, hole)
 
 
-def _padded(x, m, multiple: int):
-    """Pad image and mask tensors on the bottom and right to a multiple of `multiple` (reflect;
-    replicate where the image is too small to reflect); the padding is known pixels."""
+def _symmetric(t, rows: int, cols: int):
+    """numpy's "symmetric" padding on the bottom and right (the edge pixel repeated, then the
+    image mirrored; periodically when the padding is larger than the image)."""
+    import torch
+
+    for dim, amount in ((-2, rows), (-1, cols)):
+        while amount > 0:
+            mirrored = t.flip(dim).narrow(dim, 0, min(amount, t.shape[dim]))
+            t, amount = torch.cat([t, mirrored], dim), amount - mirrored.shape[dim]
+    return t
+
+
+def _padded(x, m, multiple: int, mode: str = "reflect"):
+    """Pad image and mask tensors on the bottom and right to a multiple of `multiple`. "reflect"
+    (replicate where the image is too small to reflect): the padding is known pixels.
+    "symmetric" (LaMa's pad_img_to_modulo): image and mask mirrored alike."""
     import torch.nn.functional as F
 
     h, w = x.shape[-2:]
     ph, pw = -h % multiple, -w % multiple
+    if mode == "symmetric":
+        return _symmetric(x, ph, pw), _symmetric(m, ph, pw)
     mode = "reflect" if ph < h and pw < w else "replicate"
     return F.pad(x, (0, pw, 0, ph), mode=mode), F.pad(m, (0, pw, 0, ph), value=0.0)
 
@@ -76,15 +91,15 @@ def _to_uint8(out, images: np.ndarray, holes: np.ndarray, signed: bool) -> np.nd
 
 class ModelFiller:
     """An exported model (`inpaint-data export`) as a hole filler for images of any size: each
-    batch is padded (reflect) to the model's multiple, filled, cropped back and composited."""
+    batch is padded to the model's multiple (as its entry says), filled, cropped back and composited."""
 
     def __init__(self, path: str | Path, device: str = "cpu"):
         import torch
 
-        from .models.exported import load_model
+        from .models.exported import load_exported
         from .models.registry import model_entry
 
-        self.model, self.config = load_model(path, device)
+        self.model, self.config, self.train_size = load_exported(path, device)
         self.entry = model_entry(self.config["model"])
         self.device = torch.device(device)
         self.multiple = self.entry.multiple(self.config)
@@ -96,7 +111,7 @@ class ModelFiller:
         import torch.nn.functional as F
 
         x, m = _to_tensors(images, holes, self.device)
-        x, m = _padded(x / 127.5 - 1, m, self.multiple)
+        x, m = _padded(x / 127.5 - 1, m, self.multiple, self.entry.padding)
         s = None
         if self.sketch:
             s = torch.zeros_like(m)
@@ -145,6 +160,7 @@ class TorchScriptFiller:
             raise InputError(f"{path} is not a TorchScript model we can load ({first_line(e, 160)})") from None
         self.info = json.loads(extra[TORCHSCRIPT_INFO]) if extra[TORCHSCRIPT_INFO] else {}
         self.multiple = multiple or self.info.get("multiple", TORCHSCRIPT_MULTIPLE)
+        self.train_size = self.info.get("train_size")
         self.device = torch.device(device)
         self.sketch = False
 

@@ -13,7 +13,7 @@ PACKAGE = Path(inpaint_data.__file__).parent
 LAYERS = {"__init__": 0, "errors": 0, "fileio": 0, "storage": 0, "metrics": 0, "set_metrics": 0, "report": 0,
           "models": 1,
           "maskgen": 2, "edges": 2,
-          "datasets": 3, "inference": 3,
+          "datasets": 3, "inference": 3, "highres": 3,
           "pipelines": 4,
           "cli": 5, "__main__": 5}
 

@@ -126,7 +126,12 @@ def _print_table(rows: list[dict]) -> None:
 @click.option("--max-pixels", type=click.IntRange(min=1), default=MAX_PIXELS, show_default=True,
               help="Refuse images and masks whose header claims more pixels than this.")
 @click.option("--device", default="cpu", show_default=True)
-def inpaint(images, masks, sketches, model, baseline, trust_code, out_dir, overwrite, max_pixels, device):
+@click.option("--hd", type=click.Choice(["auto", "original", "crop", "resize"]), default="auto", show_default=True,
+              help="Images larger than the model's training size, as IOPaint fills them: original (whole image), "
+                   "crop (each hole with a margin), resize (a smaller copy, the hole pasted back). auto: original "
+                   "up to 800 px long side for a model trained at 256 (scaled with its size), else crop, or resize "
+                   "when the crops would cover over half the image. Baselines always fill the original.")
+def inpaint(images, masks, sketches, model, baseline, trust_code, out_dir, overwrite, max_pixels, device, hd):
     """Fill the holes of images of any size; known pixels are kept bit for bit. Writes PNGs.
 
     Unreadable images and masks are skipped and listed; the exit status is non-zero when no
@@ -136,7 +141,8 @@ def inpaint(images, masks, sketches, model, baseline, trust_code, out_dir, overw
     from ..pipelines.evaluation.inpaint import InpaintJob, run_inpaint
 
     job = InpaintJob(images=images, masks=masks, sketches=sketches, out=out_dir, overwrite=overwrite,
-                     max_pixels=max_pixels, model=model, baseline=baseline, device=device, trust_code=trust_code)
+                     max_pixels=max_pixels, model=model, baseline=baseline, device=device, trust_code=trust_code,
+                     hd=hd)
     try:
         result = run_inpaint(job)
     except FillerError as e:
@@ -148,4 +154,6 @@ def inpaint(images, masks, sketches, model, baseline, trust_code, out_dir, overw
     if not result.filled:
         raise click.ClickException(f"no image filled ({len(result.skipped)} skipped)")
     click.echo(f"{result.filled} images filled with {result.filler} into {out_dir}"
-               + (f", {len(result.skipped)} skipped" if result.skipped else ""))
+               + (f", {len(result.skipped)} skipped" if result.skipped else "")
+               + (" (" + ", ".join(f"{n} {s}" for s, n in sorted(result.strategies.items())) + ")"
+                  if set(result.strategies) - {"original"} else ""))

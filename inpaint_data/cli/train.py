@@ -162,3 +162,24 @@ def export(run_dir, out_file, which, torchscript, trace_size, overwrite):
         raise click.UsageError(str(e)) from None
     click.echo(f"wrote {out_file}: {info['model_config']} at step {info['step']}"
                + (f", TorchScript, sizes in steps of {info['multiple']} px" if torchscript else ""))
+
+
+@click.command("import")
+@click.argument("source")
+@click.option("--out", "out_file", required=True, help="The model file to write (.pt).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out that `export` or `import` did not write.")
+def import_command(source, out_file, overwrite):
+    """Released weights as a model file of ours: LaMa's Lightning checkpoint (big-lama/models/best.ckpt,
+    lama-fourier, any LaMa run's .ckpt; architecture from the config inside), LaMa's generator
+    traced by its to_jit.py (IOPaint's big-lama.pt), or our own export --torchscript file (the
+    weights only: the TorchScript program is never loaded). Everything is read as data; no code
+    from the file runs. The file works as --model for eval and inpaint, and as --init for train,
+    which then also starts from its discriminator and optimiser states when it has them."""
+    from ..pipelines.training.checkpoints import import_model
+
+    info = import_model(source, out_file, overwrite)
+    source_info = info["source"]
+    click.echo(f"wrote {out_file}: {info['model_config']} from {source_info.get('format')} {source_info.get('file')}"
+               f" (step {source_info.get('step')}); parts: {', '.join(info['parts'])}")
+    if info["settings"]:
+        click.echo("  its training settings: " + ", ".join(f"{k} {v}" for k, v in info["settings"].items()))

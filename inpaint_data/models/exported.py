@@ -36,8 +36,9 @@ def is_exported_file(path: str | Path) -> bool:
     return isinstance(exported, dict) and exported.get("format") == EXPORT_FORMAT
 
 
-def load_model(path: str | Path, device: str = "cpu") -> tuple[nn.Module, dict]:
-    """An exported model in eval mode, and its config."""
+def load_exported(path: str | Path, device: str = "cpu") -> tuple[nn.Module, dict, int | None]:
+    """An exported model in eval mode, its config, and the image size it was trained at (None
+    when the file does not say: files exported before it was recorded)."""
     exported = load_pt(path, "model")
     if not isinstance(exported, dict) or exported.get("format") != EXPORT_FORMAT:
         raise InputError(f"{path} is not a model exported by `inpaint-data export`")
@@ -47,7 +48,14 @@ def load_model(path: str | Path, device: str = "cpu") -> tuple[nn.Module, dict]:
     except (TypeError, KeyError, ValueError) as e:
         raise InputError(f"{path}: its model config {config!r} does not describe a model ({e})") from None
     model.load_state_dict(exported["state_dict"])
-    return model.to(torch.device(device)).eval(), exported["model_config"]
+    train_size = exported.get("train_size")
+    return model.to(torch.device(device)).eval(), config, train_size if isinstance(train_size, int) else None
+
+
+def load_model(path: str | Path, device: str = "cpu") -> tuple[nn.Module, dict]:
+    """An exported model in eval mode, and its config."""
+    model, config, _ = load_exported(path, device)
+    return model, config
 
 
 class LamaConvention(nn.Module):

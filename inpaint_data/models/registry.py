@@ -38,6 +38,7 @@ class ModelEntry:
     setup_training: Callable[[Trainee, dict, torch.device, Callable], None]
     train_step: Callable[[Trainee, dict, torch.device], dict[str, float]]
     sketch: bool = False  # takes DeepFill v2's sketch channel
+    padding: str = "reflect"  # how inference pads images to `multiple` (inference._padded)
     recipes: dict[str, dict[str, Any]] = field(default_factory=lambda: {"released": {}, "stable": {}})
     settings: tuple[Setting, ...] = ()
 
@@ -103,6 +104,7 @@ MODELS: dict[str, ModelEntry] = {
         setup_training=lama.setup_training,
         train_step=lama.train_step,
         settings=lama.SETTINGS,
+        padding="symmetric",  # bin/predict.py: pad_img_to_modulo, numpy's "symmetric", image and mask alike
     ),
 }
 

@@ -99,6 +99,29 @@ class Trainee:
             state["ema"] = self.ema.state_dict()
         return state
 
+    def start_from(self, init: dict[str, Any]) -> dict[str, str]:
+        """Fine-tuning: the generator of `init` (pipelines/training/checkpoints.init_state), and
+        its discriminator and optimiser states where it has them and this model has them. The
+        optimisers keep this run's hyperparameters (lr, betas, ...): only their moments and step
+        counts come from the file. Returns where each part came from ("file" or "fresh")."""
+        parts = {"generator": "file"}
+        self.load({"generator": init["generator"]}, optimizers=False)
+        if self.discriminator is not None:
+            parts["discriminator"] = "fresh"
+            if "discriminator" in init:
+                unwrap(self.discriminator).load_state_dict(init["discriminator"])
+                parts["discriminator"] = "file"
+        saved = init.get("optimizers") or {}
+        for name, optimizer in self.optimizers.items():
+            parts[f"{name} optimiser"] = "fresh"
+            if name in saved and (name == "generator" or parts.get("discriminator") == "file"):
+                hyper = [{k: v for k, v in group.items() if k != "params"} for group in optimizer.param_groups]
+                optimizer.load_state_dict(saved[name])
+                for group, ours in zip(optimizer.param_groups, hyper):
+                    group.update(ours)
+                parts[f"{name} optimiser"] = "file"
+        return parts
+
     def load(self, state: dict[str, Any], optimizers: bool = True) -> None:
         unwrap(self.generator).load_state_dict(state["generator"])
         if self.discriminator is not None and "discriminator" in state:

@@ -119,3 +119,29 @@ def test_lama_trains_resumes_on_ray_train_and_exports_a_filler(shards, tmp_path)
     hole[10:30, 20:50] = True
     filled = ModelFiller(tmp_path / "lama.pt").fill(image, hole)
     assert filled.shape == image.shape and np.array_equal(filled[~hole], image[~hole])
+
+
+def test_fine_tuning_from_lamas_checkpoint_takes_d_and_optimisers_and_resumes(shards, tmp_path):
+    """--init a LaMa Lightning checkpoint (tests/data/lama, Lightning's own file): the generator,
+    discriminator and both Adams' moments come from it, the lr is the run's; the run resumes."""
+    from pathlib import Path
+
+    from inpaint_data.models.released import read_released
+
+    ckpt = Path(__file__).parents[1] / "data" / "lama" / "lama_small.ckpt"
+    run = tmp_path / "run"
+    with pytest.raises(ValueError, match="--blocks 2 --ngf 8; give the same settings"):
+        run_training(_config(shards, run, "lama", workers=0, init=str(ckpt)))
+    with pytest.raises(ValueError, match="discriminator of width 8; give --ndf 8"):
+        run_training(_config(shards, run, "lama", workers=0, init=str(ckpt), blocks=2, ndf=16))
+    run_training(_config(shards, run, "lama", workers=0, init=str(ckpt), blocks=2, lr=5e-4))
+    assert json.loads((run / "init.json").read_text())["parts"] == {
+        "generator": "file", "discriminator": "file", "generator optimiser": "file", "discriminator optimiser": "file"}
+    state, given = latest_state(run), read_released(ckpt).optimizers
+    for name in ("generator", "discriminator"):  # the file's Adam steps, then this run's 2
+        assert int(state["optimizers"][name]["state"][0]["step"]) == int(given[name]["state"][0]["step"]) + 2 == 3
+    assert state["optimizers"]["generator"]["param_groups"][0]["lr"] == 5e-4
+    assert state["optimizers"]["discriminator"]["param_groups"][0]["lr"] == 1e-4
+    run_training(_config(shards, run, "lama", workers=0, init=str(ckpt), blocks=2, lr=5e-4, steps=4))
+    assert _steps(run) == [0, 1, 2, 3, 4]
+    assert int(latest_state(run)["optimizers"]["discriminator"]["state"][0]["step"]) == 5

@@ -27,6 +27,7 @@ from ...datasets.images import (
 )
 from ...edges.sketch import DEEPFILL_THRESHOLD
 from ...errors import InputError
+from ...highres import HighResPolicy, fill_high_res
 from ...inference import composite_uint8, describe_filler, make_filler, without_hole
 
 Fill = Callable[..., np.ndarray]
@@ -44,6 +45,7 @@ class InpaintJob:
     baseline: str | None = None  # ... or a baseline's name
     device: str = "cpu"
     trust_code: bool = False  # a torchscript: model runs only with the user's consent
+    hd: str = "auto"  # how an image larger than the model's training size is filled (highres.py)
 
 
 @dataclass
@@ -58,6 +60,7 @@ class InpaintResult:
     filled: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     filler: str = ""  # what filled them, e.g. "baseline telea"
+    strategies: dict[str, int] = field(default_factory=dict)  # images filled per --hd strategy
 
 
 def _inside(location: str, folder: str) -> bool:
@@ -127,13 +130,17 @@ def run_inpaint(job: InpaintJob) -> InpaintResult:
     """Load the job's filler, check everything (plan_inpaint), then fill every image. InputError
     before anything is written; `inference.FillerError` when the model file does not load."""
     fill, _, filler = make_filler(job.model, job.baseline, job.device, job.trust_code)
-    result = fill_planned(plan_inpaint(job), fill)
+    # a baseline fills any size as it is; a model's training size scales IOPaint's constants
+    policy = (HighResPolicy("original") if filler is None else
+              HighResPolicy(job.hd, getattr(filler, "train_size", None) or HighResPolicy.train_size))
+    result = fill_planned(plan_inpaint(job), fill, policy)
     result.filler = describe_filler(job.model, job.baseline, filler)
     return result
 
 
-def fill_planned(plan: InpaintPlan, fill: Fill) -> InpaintResult:
-    """Fill every planned image; `fill(image, hole, sketch)` returns the filled RGB uint8 image."""
+def fill_planned(plan: InpaintPlan, fill: Fill, policy: HighResPolicy = HighResPolicy("original")) -> InpaintResult:
+    """Fill every planned image; `fill(image, hole, sketch)` returns the filled RGB uint8 image,
+    applied to the whole image, its crops or a smaller copy as `policy` says (highres.py)."""
     job, result = plan.job, InpaintResult()
     storage.make_dirs(job.out)
     masks = _files_by_stem(job.masks) if plan.shared_mask is None else {}
@@ -156,7 +163,9 @@ def fill_planned(plan: InpaintPlan, fill: Fill) -> InpaintResult:
         hole = _fit(mask, image.shape[:2]) > 127
         if sketch is not None:
             sketch = _fit(sketch, hole.shape) > round(DEEPFILL_THRESHOLD * 255)
-        filled = fill(without_hole(image, hole), hole, sketch)  # the filler sees no pixel of the hole
+        # the filler sees no pixel of the hole
+        filled, strategy = fill_high_res(fill, without_hole(image, hole), hole, sketch, policy)
         write_image(storage.join(job.out, f"{key}.png"), composite_uint8(filled, image, hole))
         result.filled += 1
+        result.strategies[strategy] = result.strategies.get(strategy, 0) + 1
     return result

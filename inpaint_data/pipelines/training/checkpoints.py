@@ -14,7 +14,7 @@ from ...datasets.manifest import refuse_foreign
 from ...datasets.readers import detect_format, shard_paths
 from ...errors import InputError
 from ...fileio import atomic_file
-from ...models.exported import EXPORT_FORMAT, TORCHSCRIPT_INFO, is_exported_file, load_model, trace_model
+from ...models.exported import EXPORT_FORMAT, TORCHSCRIPT_INFO, is_exported_file, load_exported, trace_model
 from ...models.files import load_pt, save_pt
 
 #: The file of a Ray Train checkpoint folder that holds the training state.
@@ -43,13 +43,46 @@ def batches_per_epoch(path: str, world: int, loader_workers: int, batch_size: in
     return (per_slot // batch_size) * workers
 
 
-def init_weights(path: str | Path) -> dict:
-    """The generator state_dict of `--init`: an exported model, `best.pt` or a training checkpoint."""
-    init = load_pt(path, "--init file")
+def init_state(path: str | Path) -> dict:
+    """What `--init` starts from: {"generator": state_dict, "discriminator": state_dict (when the
+    file has one), "optimizers": {name: optimiser state} (when it has them), "model_config" (when
+    known), "source": what the file is}. Takes an exported or imported model, `best.pt`, a
+    training checkpoint, or a released checkpoint that `import` reads (models/released)."""
+    from ...models.files import UnsafeFileError
+
+    try:
+        init = load_pt(path, "--init file")
+    except UnsafeFileError:  # a released checkpoint carries config objects: read it as `import` does
+        from ...models.released import imported_file, read_released
+
+        init = imported_file(read_released(path))
     weights = init.get("state_dict") or init.get("generator") if isinstance(init, dict) else None
     if not isinstance(weights, dict):
         raise InputError(f"--init file {path} holds no generator weights (export a model or give best.pt)")
-    return weights
+    state = {"generator": weights, "source": (init.get("imported_from") or {}).get("format")
+             or ("exported model" if init.get("format") == EXPORT_FORMAT else "training checkpoint")}
+    for key in ("discriminator", "optimizers", "model_config", "settings"):
+        if isinstance(init.get(key), dict):
+            state[key] = init[key]
+    return state
+
+
+def check_init(init: dict, cfg) -> None:
+    """Refuse, before a run starts, an `--init` file made for another network than the run's:
+    another model, other generator settings, or a discriminator of another width."""
+    from ...models.registry import model_config
+
+    ours, theirs = model_config(cfg.as_dict()), init.get("model_config")
+    if theirs and theirs != ours:
+        if theirs.get("model") != ours["model"]:
+            raise InputError(f"--init {cfg.init} is a {theirs.get('model')} model, this run trains {ours['model']}")
+        options = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in theirs.items() if k != "model")
+        raise InputError(f"--init {cfg.init} is a {theirs['model']} with {options}; "
+                         "give the same settings to start from it")
+    ndf = (init.get("settings") or {}).get("ndf")
+    if "discriminator" in init and ndf is not None and cfg.settings.get("ndf") not in (None, ndf):
+        raise InputError(f"--init {cfg.init} has a discriminator of width {ndf}; give --ndf {ndf} "
+                         "(or export its generator alone to start D afresh)")
 
 
 def saved_checkpoints(run: storage.Location) -> list[Path | str]:
@@ -120,8 +153,31 @@ def export_model(run_dir: str | Path, out_path: str | Path, which: str = "best",
     state, config, step = trained_weights(run_dir, which)
     exported = {"format": EXPORT_FORMAT, "version": __version__, "model_config": config, "step": step,
                 "state_dict": state}
+    train_size = run_train_size(run_dir)
+    if train_size:
+        exported["train_size"] = train_size
     save_pt(exported, out_path)
     return {"model_config": config, "step": step}
+
+
+def run_train_size(run_dir: str | Path) -> int | None:
+    """The image size a run trained at (its train_config.json), None when unknown."""
+    size = (storage.read_json(storage.join(run_dir, "train_config.json")) or {}).get("size")
+    return size if isinstance(size, int) else None
+
+
+def import_model(source: str | Path, out_path: str | Path, overwrite: bool = False) -> dict:
+    """A model file of ours from a released checkpoint (models/released): the export format, so
+    eval, inpaint and export read it, with the discriminator and optimiser states `--init` loads
+    when the file had them. An existing `out_path` is replaced only if `export` or `import` wrote
+    it, or with `overwrite`."""
+    from ...models.released import imported_file, read_released
+
+    refuse_foreign(out_path, is_exported_file, overwrite)
+    imported = read_released(source)
+    save_pt(imported_file(imported), out_path)
+    return {"model_config": imported.model_config, "parts": imported.parts(), "source": imported.source,
+            "settings": imported.settings}
 
 
 def export_torchscript(source: str | Path, out_path: str | Path, which: str = "best", trace_size: int = 256,
@@ -137,15 +193,17 @@ def export_torchscript(source: str | Path, out_path: str | Path, which: str = "b
     from ...models.registry import get_model, model_entry
 
     if Path(source).is_file():
-        model, config = load_model(source)
+        model, config, train_size = load_exported(source)
         step = load_pt(source, "model").get("step")
     else:
         state, config, step = trained_weights(source, which)
         model = get_model(config["model"], **config)
         model.load_state_dict(state)
+        train_size = run_train_size(source)
     multiple = model_entry(config["model"]).multiple(config)
     traced = trace_model(model, config, -(-trace_size // multiple) * multiple)
-    info = {"multiple": multiple, "model_config": config, "step": step, "version": __version__}
+    info = {"multiple": multiple, "model_config": config, "step": step, "version": __version__,
+            "train_size": train_size}
     with atomic_file(out_path) as tmp:
         torch.jit.save(traced, str(tmp), _extra_files={TORCHSCRIPT_INFO: json.dumps(info)})
     return info

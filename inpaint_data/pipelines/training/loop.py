@@ -20,7 +20,7 @@ from ...metrics import l1, psnr, ssim
 from ...models.files import load_pt, save_pt
 from ...models.registry import build_trainee, model_config, model_entry, predict
 from ...report import image_grid
-from .checkpoints import STATE_FILE, RunMirror, batches_per_epoch, init_weights
+from .checkpoints import STATE_FILE, RunMirror, batches_per_epoch, init_state
 from .config import TrainConfig
 
 log = logging.getLogger("inpaint_data.train")
@@ -140,7 +140,12 @@ def train_loop(config: dict) -> None:
         rng_states = state["torch_rng"]
         torch.set_rng_state(rng_states[runner.rank] if runner.rank < len(rng_states) else rng_states[0])
     elif cfg.init:
-        trainee.load({"generator": init_weights(cfg.init)}, optimizers=False)
+        init = init_state(cfg.init)
+        parts = trainee.start_from(init)
+        if run is not None:  # which part of the run came from where, beside train_config.json
+            run.path("init.json").write_text(dumps_json({"file": str(cfg.init), "kind": init["source"],
+                                                         "parts": parts}, indent=1))
+            run.publish("init.json")
 
     # -------------------------------------------------------------------------------- data
     dataset = ShardedTrainingDataset(cfg.data, pair_spec(cfg, cfg.seed), runner.rank, runner.world)

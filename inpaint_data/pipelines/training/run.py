@@ -22,7 +22,7 @@ from ...fileio import redacted
 from ...models.files import load_pt
 from ...models.registry import model_entry
 from ..options import OnProgress, RunOptions
-from .checkpoints import batches_per_epoch, export_model, init_weights, saved_checkpoints
+from .checkpoints import batches_per_epoch, check_init, export_model, init_state, saved_checkpoints
 from .config import TrainConfig
 from .loop import train_loop
 
@@ -46,7 +46,7 @@ def check_run(cfg: TrainConfig) -> None:
     if batches_per_epoch(cfg.data, max(1, cfg.workers), cfg.loader_workers, cfg.batch_size) == 0:
         raise InputError(f"{cfg.data} has too few samples for one batch of {cfg.batch_size} per worker")
     if cfg.init:
-        init_weights(cfg.init)
+        check_init(init_state(cfg.init), cfg)
     out = cfg.out
     if storage.is_file(out):
         raise InputError(f"--out {out} is a file")

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .attention import ContextualAttention
-from .layers import GatedConv2d, GatedUpsample, spectral_norm_conv
+from .layers import GatedConv2d, GatedUpsample, spectral_norm_conv, use_tf_same_padding
 from .settings import Setting
 
 
@@ -54,7 +54,8 @@ class Generator(nn.Module):
     image in [-1, 1], mask 1 = hole, sketch N x 1 x H x W (0/1) when built with sketch=True.
     H and W divisible by 8. Known pixels are not composited in: use `composite`."""
 
-    def __init__(self, cnum: int = 48, sketch: bool = False, attention: ContextualAttention | None = None):
+    def __init__(self, cnum: int = 48, sketch: bool = False, attention: ContextualAttention | None = None,
+                 tf_padding: bool = False):
         super().__init__()
         self.sketch = sketch
         c = cnum
@@ -83,6 +84,8 @@ class Generator(nn.Module):
         self.fine_out = GatedConv2d(self.refine_out.out_channels, 3, 3, activation=None)
         self.last_offsets: torch.Tensor | None = None
         tf_conv_init(self)
+        if tf_padding:
+            use_tf_same_padding(self)
 
     def forward(self, image: torch.Tensor, hole_mask: torch.Tensor, sketch: torch.Tensor | None = None):
         if image.shape[-2] % 8 or image.shape[-1] % 8:
@@ -112,7 +115,7 @@ class Discriminator(nn.Module):
     LeakyReLU 0.2 after every one; forward(image, hole_mask, sketch=None) -> N x K logits, one per
     output element (flattened)."""
 
-    def __init__(self, cnum: int = 64, sketch: bool = False):
+    def __init__(self, cnum: int = 64, sketch: bool = False, tf_padding: bool = False):
         super().__init__()
         self.sketch = sketch
         channels = [cnum, 2 * cnum, 4 * cnum, 4 * cnum, 4 * cnum, 4 * cnum]
@@ -122,6 +125,8 @@ class Discriminator(nn.Module):
             previous = c
         self.layers = nn.Sequential(*layers)
         tf_conv_init(self)
+        if tf_padding:
+            use_tf_same_padding(self)
 
     def forward(self, image: torch.Tensor, hole_mask: torch.Tensor, sketch: torch.Tensor | None = None) -> torch.Tensor:
         parts = [image, hole_mask] + ([sketch] if self.sketch else [])
@@ -133,6 +138,9 @@ class Discriminator(nn.Module):
 #: The recipe settings' values come from the recipe (registry) when not given.
 SETTINGS = (
     Setting("sketch", bool, "The sketch channel (needs edges in the shards).", default=False),
+    Setting("tf_padding", bool, "TensorFlow's SAME padding in the strided layers (uneven: the extra pixel after), "
+            "as the released code; needed to start from its weights (`import`). Off: (k - 1) / 2 on each side.",
+            default=False),
     Setting("cnum", int, "Generator width.", minimum=1),
     Setting("dcnum", int, "Discriminator width.", minimum=1),
     Setting("gan_weight", float, "Weight of the adversarial loss.", minimum=0),
@@ -156,7 +164,8 @@ def predict(generator: nn.Module, image: torch.Tensor, mask: torch.Tensor, sketc
 def setup_training(trainee, config: dict, device: torch.device, wrap) -> None:
     """The SN-PatchGAN discriminator and its Adam (released: the generator's lr and betas), the
     adversarial weight and warm-up (released: weight 1, no warm-up) and R1 (released: none)."""
-    trainee.discriminator = wrap(Discriminator(cnum=config["dcnum"], sketch=config["sketch"]).to(device))
+    trainee.discriminator = wrap(Discriminator(cnum=config["dcnum"], sketch=config["sketch"],
+                                               tf_padding=config.get("tf_padding", False)).to(device))
     trainee.optimizers["discriminator"] = torch.optim.Adam(trainee.discriminator.parameters(),
                                                            lr=config.get("d_lr") or config["lr"],
                                                            betas=tuple(config["betas"]))

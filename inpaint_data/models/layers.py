@@ -77,6 +77,28 @@ class GatedUpsample(nn.Module):
         return self.conv(F.interpolate(x, scale_factor=2, mode="nearest"))
 
 
+def _tf_same_pad(conv: nn.Conv2d, inputs: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+    x = inputs[0]
+    pads = []
+    for size, k, s, d in zip(reversed(x.shape[-2:]), reversed(conv.kernel_size), reversed(conv.stride),
+                             reversed(conv.dilation)):
+        total = max((-(-size // s) - 1) * s + (k - 1) * d + 1 - size, 0)
+        pads += [total // 2, total - total // 2]
+    return (F.pad(x, pads), *inputs[1:])
+
+
+def use_tf_same_padding(module: nn.Module) -> nn.Module:
+    """TensorFlow's "SAME" padding on every strided convolution of `module`: the total padding
+    (out - 1) * stride + span - in split with the extra pixel after (bottom, right), where ours
+    puts (k - 1) / 2 on each side and so samples a grid shifted by one for even sizes. Needed to
+    run weights trained in TF (DeepFill v2's released ones); stride-1 layers agree already."""
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d) and m.stride != (1, 1):
+            m.padding = (0, 0)
+            m.register_forward_pre_hook(_tf_same_pad)
+    return module
+
+
 def spectral_norm_conv(in_channels: int, out_channels: int, kernel_size: int = 5, stride: int = 2) -> nn.Module:
     """A convolution with spectral normalisation whose gradients flow through sigma."""
     conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding=kernel_size // 2)

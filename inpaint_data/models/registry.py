@@ -38,6 +38,7 @@ class ModelEntry:
     setup_training: Callable[[Trainee, dict, torch.device, Callable], None]
     train_step: Callable[[Trainee, dict, torch.device], dict[str, float]]
     sketch: bool = False  # takes DeepFill v2's sketch channel
+    optional_keys: tuple[str, ...] = ()  # generator settings a model config holds only when set (else the default)
     padding: str = "reflect"  # how inference pads images to `multiple` (inference._padded)
     recipes: dict[str, dict[str, Any]] = field(default_factory=lambda: {"released": {}, "stable": {}})
     settings: tuple[Setting, ...] = ()
@@ -74,6 +75,7 @@ MODELS: dict[str, ModelEntry] = {
         about="DeepFill v2 (Yu et al. 2019): gated convolutions, contextual attention, SN-PatchGAN.",
         generator=deepfill.Generator,
         config_keys=("cnum", "sketch"),
+        optional_keys=("tf_padding",),
         # Adam 1e-4, betas (0.5, 0.999), batch 16 at 256 (released inpaint.yml).
         defaults={"lr": 1e-4, "betas": (0.5, 0.999), "batch_size": 16, "size": 256, "mask_style": "deepfill-train",
                   "cnum": 48, "dcnum": 64},
@@ -116,14 +118,18 @@ def model_entry(name: str) -> ModelEntry:
 
 
 def model_config(config: dict) -> dict:
-    """What rebuilds a run's generator: its name and `config_keys` (from a TrainConfig as dict)."""
-    return {"model": config["model"], **{k: config[k] for k in model_entry(config["model"]).config_keys}}
+    """What rebuilds a run's generator: its name, `config_keys` and the `optional_keys` that are
+    set (from a TrainConfig as dict)."""
+    entry = model_entry(config["model"])
+    return {"model": config["model"], **{k: config[k] for k in entry.config_keys},
+            **{k: config[k] for k in entry.optional_keys if config.get(k)}}
 
 
 def get_model(name: str, **config) -> nn.Module:
-    """The generator of model `name` built from its `config_keys`, e.g. get_model("pconv", layers=7, width=64)."""
+    """The generator of model `name` built from its `config_keys` (and `optional_keys` where the
+    config has them), e.g. get_model("pconv", layers=7, width=64)."""
     entry = model_entry(name)
-    return entry.generator(**{k: config[k] for k in entry.config_keys})
+    return entry.generator(**{k: config[k] for k in (*entry.config_keys, *entry.optional_keys) if k in config})
 
 
 def build_trainee(config: dict, device: torch.device, wrap: Callable = lambda m: m) -> Trainee:

@@ -145,3 +145,20 @@ def test_fine_tuning_from_lamas_checkpoint_takes_d_and_optimisers_and_resumes(sh
     run_training(_config(shards, run, "lama", workers=0, init=str(ckpt), blocks=2, lr=5e-4, steps=4))
     assert _steps(run) == [0, 1, 2, 3, 4]
     assert int(latest_state(run)["optimizers"]["discriminator"]["state"][0]["step"]) == 5
+
+
+def test_fine_tuning_from_deepfills_tensorflow_snapshot(shards, tmp_path):
+    """--init a DeepFill v2 TF checkpoint (tests/data/deepfill_tf, written by TensorFlow): G, D and
+    both Adams from the file; the run must use its settings, TF's padding included."""
+    from pathlib import Path
+
+    snapshot = Path(__file__).parents[1] / "data" / "deepfill_tf" / "small" / "snap-7.index"
+    run = tmp_path / "run"
+    with pytest.raises(ValueError, match="--cnum 8 --tf-padding; give the same settings"):
+        run_training(_config(shards, run, "deepfillv2", workers=0, init=str(snapshot)))
+    run_training(_config(shards, run, "deepfillv2", workers=0, init=str(snapshot), tf_padding=True))
+    assert set(json.loads((run / "init.json").read_text())["parts"].values()) == {"file"}
+    state = latest_state(run)
+    assert int(state["optimizers"]["discriminator"]["state"][0]["step"]) == 3 + 2  # the file's 3, this run's 2
+    export_model(run, tmp_path / "df.pt")
+    assert load_model(tmp_path / "df.pt")[1] == {"model": "deepfillv2", "cnum": 8, "sketch": False, "tf_padding": True}

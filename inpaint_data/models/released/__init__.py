@@ -10,6 +10,7 @@ discriminator, the optimiser states and the source beside the generator).
 | LaMa's Lightning checkpoint (`big-lama/models/best.ckpt`, any LaMa run's `.ckpt`) | lama.from_lightning |
 | LaMa traced by its to_jit.py (IOPaint's `big-lama.pt`): weights only, its code never loaded | lama.from_traced |
 | our own `export --torchscript` file: weights only, likewise | from_our_torchscript |
+| DeepFill v2's TensorFlow checkpoint (`snap-*.index` and `.data-*`, Places2 / CelebA-HQ) | deepfill.from_tf_bundle |
 """
 
 from __future__ import annotations
@@ -25,6 +26,14 @@ from .common import ImportedModel, check_optimizer_state
 IMPORTED_FROM = "imported_from"
 
 
+def is_tf_checkpoint(path: str | Path) -> bool:
+    """Whether `path` names a TensorFlow checkpoint: its prefix, `.index` or a `.data-*` shard."""
+    from ... import storage
+
+    text = str(path)
+    return text.endswith(".index") or ".data-" in Path(text).name or storage.is_file(text + ".index")
+
+
 def read_released(path: str | Path) -> ImportedModel:
     """The released checkpoint at `path`, whichever of the known kinds it is."""
     import io
@@ -35,6 +44,20 @@ def read_released(path: str | Path) -> ImportedModel:
     from .lightning import read_checkpoint
     from .torchscript import is_torchscript, read_torchscript_tensors
 
+    text = str(path)
+    if is_tf_checkpoint(text):
+        from .deepfill import from_tf_bundle
+        from .tf_bundle import index_path, read_bundle
+
+        tensors = read_bundle(text)
+        imported = from_tf_bundle(tensors, text)
+        prefix = Path(index_path(text)[0]).name
+        # the snapshot's step: its global_step variable, else the number Saver put in its name
+        step = tensors.get("global_step")
+        number = prefix.rsplit("-", 1)[-1]
+        imported.source.update(file=prefix, step=int(step) if step is not None else
+                               int(number) if number.isdigit() else None)
+        return imported
     if not storage.is_file(path):
         raise FileNotFoundError(f"released checkpoint {path} not found")
     try:
@@ -54,7 +77,7 @@ def read_released(path: str | Path) -> ImportedModel:
         imported = lama.from_lightning(checkpoint, str(path))
     else:
         raise InputError(f"{path} is not a checkpoint we can import (known: LaMa's Lightning .ckpt, "
-                         "LaMa's TorchScript, ours)")
+                         "LaMa's TorchScript, ours, DeepFill v2's TensorFlow snap-*.index)")
     imported.source["file"] = Path(str(path)).name
     return imported
 
@@ -97,4 +120,5 @@ def imported_file(imported: ImportedModel) -> dict[str, Any]:
     return saved
 
 
-__all__ = ["ImportedModel", "IMPORTED_FROM", "check_optimizer_state", "imported_file", "read_released"]
+__all__ = ["ImportedModel", "IMPORTED_FROM", "check_optimizer_state", "imported_file", "is_tf_checkpoint",
+           "read_released"]

@@ -47,14 +47,14 @@ def init_state(path: str | Path) -> dict:
     """What `--init` starts from: {"generator": state_dict, "discriminator": state_dict (when the
     file has one), "optimizers": {name: optimiser state} (when it has them), "model_config" (when
     known), "source": what the file is}. Takes an exported or imported model, `best.pt`, a
-    training checkpoint, or a released checkpoint that `import` reads (models/released)."""
+    training checkpoint, or a released checkpoint that `import` reads (models/released: LaMa's
+    Lightning files, DeepFill v2's TensorFlow checkpoints)."""
     from ...models.files import UnsafeFileError
+    from ...models.released import imported_file, is_tf_checkpoint, read_released
 
     try:
-        init = load_pt(path, "--init file")
+        init = imported_file(read_released(path)) if is_tf_checkpoint(path) else load_pt(path, "--init file")
     except UnsafeFileError:  # a released checkpoint carries config objects: read it as `import` does
-        from ...models.released import imported_file, read_released
-
         init = imported_file(read_released(path))
     weights = init.get("state_dict") or init.get("generator") if isinstance(init, dict) else None
     if not isinstance(weights, dict):
@@ -76,13 +76,15 @@ def check_init(init: dict, cfg) -> None:
     if theirs and theirs != ours:
         if theirs.get("model") != ours["model"]:
             raise InputError(f"--init {cfg.init} is a {theirs.get('model')} model, this run trains {ours['model']}")
-        options = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in theirs.items() if k != "model")
+        options = " ".join(f"--{k.replace('_', '-')}" + ("" if v is True else f" {v}")
+                           for k, v in theirs.items() if k != "model" and v is not False)
         raise InputError(f"--init {cfg.init} is a {theirs['model']} with {options}; "
                          "give the same settings to start from it")
-    ndf = (init.get("settings") or {}).get("ndf")
-    if "discriminator" in init and ndf is not None and cfg.settings.get("ndf") not in (None, ndf):
-        raise InputError(f"--init {cfg.init} has a discriminator of width {ndf}; give --ndf {ndf} "
-                         "(or export its generator alone to start D afresh)")
+    for width in ("ndf", "dcnum"):  # LaMa's and DeepFill v2's discriminator widths
+        theirs_width = (init.get("settings") or {}).get(width)
+        if "discriminator" in init and theirs_width is not None and cfg.settings.get(width) not in (None, theirs_width):
+            raise InputError(f"--init {cfg.init} has a discriminator of width {theirs_width}; give --{width} "
+                             f"{theirs_width} (or export its generator alone to start D afresh)")
 
 
 def saved_checkpoints(run: storage.Location) -> list[Path | str]:

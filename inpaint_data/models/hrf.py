@@ -92,15 +92,21 @@ class HRFEncoder(nn.Module):
 
 def load_hrf_encoder(path: str | Path | None, random_weights: bool = False) -> HRFEncoder:
     """The encoder with LaMa's ADE20k weights at `path` (the weights catalogue's entry
-    `ade20k-resnet50dilated`), checked key by key and shape by shape (keys the encoder does not
-    have, as LaMa's strict=False allows, are ignored); random weights only when asked for (tests)."""
+    `ade20k-resnet50dilated`), or the copy a LaMa training checkpoint holds (`import` keeps it as
+    `hrf_encoder`), checked key by key and shape by shape (keys the encoder does not have, as
+    LaMa's strict=False allows, are ignored); random weights only when asked for (tests)."""
     model = HRFEncoder()
     if random_weights:
         return model
     from .weights import check_weights
 
-    check_weights("ade20k-resnet50dilated", path)
+    if not Path(path).is_file():
+        check_weights("ade20k-resnet50dilated", path)  # says which file it wants
     state = load_pt(path, "--hrf-weights file")
+    if isinstance(state, dict) and isinstance(state.get("hrf_encoder"), dict):
+        state = state["hrf_encoder"]  # a file `import` made of LaMa's checkpoint, which holds the encoder
+    else:
+        check_weights("ade20k-resnet50dilated", path)
     expected = model.state_dict()
     missing = sorted(k for k in expected if k not in state)
     wrong = sorted(k for k in expected if k in state and tuple(state[k].shape) != tuple(expected[k].shape))

@@ -177,3 +177,22 @@ def test_our_own_torchscript_export_imports_back(tmp_path):
     (original, _), (back, config) = load_model(model_file), load_model(tmp_path / "back.pt")
     assert config == {"model": "lama", "blocks": 2, "ngf": 8}
     assert all(torch.equal(a, b) for a, b in zip(original.state_dict().values(), back.state_dict().values()))
+
+
+def test_the_hrf_encoder_a_lama_checkpoint_holds_serves_as_hrf_weights(tmp_path):
+    """LaMa's training module holds its perceptual loss's ADE20k encoder (loss_resnet_pl.impl.*):
+    `import` keeps it, and --hrf-weights takes the imported file."""
+    from inpaint_data.models.files import save_pt
+    from inpaint_data.models.hrf import HRFEncoder, load_hrf_encoder
+
+    checkpoint = read_checkpoint(CKPT)
+    encoder = {k: torch.randn(v.shape) if v.is_floating_point() else v for k, v in HRFEncoder().state_dict().items()}
+    checkpoint["state_dict"].update({f"loss_resnet_pl.impl.{k}": v for k, v in encoder.items()})
+    imported = from_lightning(checkpoint, "best.ckpt")
+    assert imported.parts()[-1] == "hrf_encoder"
+    save_pt(imported_file(imported), tmp_path / "big-lama.pt")
+    loaded = load_hrf_encoder(tmp_path / "big-lama.pt").state_dict()
+    assert all(torch.equal(loaded[k], encoder[k]) for k in encoder)
+    del checkpoint["state_dict"]["loss_resnet_pl.impl.conv1.weight"]
+    with pytest.raises(InputError, match="the HRF loss's encoder lacks 1 weights we need: 'conv1.weight'"):
+        from_lightning(checkpoint, "best.ckpt")

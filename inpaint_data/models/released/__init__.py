@@ -117,6 +117,7 @@ def imported_file(imported: ImportedModel) -> dict[str, Any]:
         saved["optimizers"] = imported.optimizers
     if imported.train_size:
         saved["train_size"] = imported.train_size
+    saved.update(imported.extra)
     return saved
 
 

@@ -17,7 +17,8 @@ class ImportedModel:
     model's); `discriminator` and `optimizers` (registry names -> torch optimiser state_dicts)
     are there when the file had them; `settings` are training settings the file fixes (the
     discriminator's width, its learning rates); `source` says what the file was; `train_size`
-    (the image size it was trained at) guides `inpaint --hd`."""
+    (the image size it was trained at) guides `inpaint --hd`; `extra` holds the weights of other
+    networks the file carried that a run can use (LaMa's HRF encoder: `hrf_encoder`)."""
 
     model_config: dict[str, Any]
     generator: dict[str, torch.Tensor]
@@ -26,11 +27,12 @@ class ImportedModel:
     settings: dict[str, Any] = field(default_factory=dict)
     source: dict[str, Any] = field(default_factory=dict)
     train_size: int | None = None  # the image size it was trained at, where known
+    extra: dict[str, dict[str, torch.Tensor]] = field(default_factory=dict)  # other networks' weights, by name
 
     def parts(self) -> list[str]:
         """The parts the file gave, in the order a run loads them."""
         return ["generator", *(["discriminator"] if self.discriminator is not None else []),
-                *(f"{name} optimiser" for name in self.optimizers)]
+                *(f"{name} optimiser" for name in self.optimizers), *self.extra]
 
 
 def _listed(keys: list[str], most: int = 3) -> str:

@@ -26,6 +26,9 @@ from .common import ImportedModel, check_optimizer_state, load_exactly
 #: `generator_average.` is the moving average LaMa keeps with average_generator (off in its configs).
 OTHER_PARTS = ("adversarial_loss.", "loss_pl.", "loss_resnet_pl.", "loss_segm_pl.", "val_evaluator.",
                "test_evaluator.", "extra_evaluators.", "generator_average.")
+#: The ADE20k encoder of the HRF perceptual loss, which the training module holds
+#: (losses/perceptual.py ResNetPL.impl): kept, for `--hrf-weights` to take from the imported file.
+HRF_PREFIX = "loss_resnet_pl.impl."
 #: What our generator is, in the terms of configs/training/generator/ffc_resnet_075.yaml.
 GENERATOR_FIXED = {"kind": "ffc_resnet", "input_nc": 4, "output_nc": 3, "n_downsampling": 3, "add_out_act": "sigmoid",
                    "init_conv_kwargs.ratio_gin": 0, "init_conv_kwargs.ratio_gout": 0,
@@ -80,10 +83,13 @@ def from_lightning(checkpoint: dict, path: str) -> ImportedModel:
                     "ngf": _width(generator_config, "ngf", "generator", path)}
 
     parts: dict[str, dict] = {"generator": {}, "discriminator": {}}
+    hrf_encoder = {}
     for key, tensor in checkpoint["state_dict"].items():
         prefix = key.split(".", 1)[0]
         if prefix in parts and "." in key:
             parts[prefix][key.split(".", 1)[1]] = tensor
+        elif key.startswith(HRF_PREFIX):
+            hrf_encoder[key[len(HRF_PREFIX):]] = tensor
         elif not key.startswith(OTHER_PARTS):
             raise InputError(f"{path}: state_dict entry {key!r} belongs to no part of LaMa's training module we know")
     networks = {"generator": lama.LamaGenerator(blocks=model_config["blocks"], ngf=model_config["ngf"])}
@@ -111,7 +117,14 @@ def from_lightning(checkpoint: dict, path: str) -> ImportedModel:
         if isinstance(lr, (int, float)) and not isinstance(lr, bool):
             settings[setting] = float(lr)
     train_size = _entry(config, "data.train.out_size")
-    return ImportedModel(
+    extra = {}
+    if hrf_encoder:
+        from ..hrf import HRFEncoder
+
+        extra["hrf_encoder"] = load_exactly(HRFEncoder(), {k: v for k, v in hrf_encoder.items()
+                                                           if k in HRFEncoder().state_dict()},
+                                            f"{path}: the HRF loss's encoder")
+    return ImportedModel(extra=extra,
         model_config=model_config, generator=generator, discriminator=discriminator, optimizers=optimizers,
         train_size=train_size if isinstance(train_size, int) and not isinstance(train_size, bool) else TRAIN_SIZE,
         settings=settings, source={"format": "lama-lightning", "step": checkpoint.get("global_step"),

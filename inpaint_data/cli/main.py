@@ -25,7 +25,8 @@ COMMANDS = {
     "preview": ("data", "preview", "A grid PNG of training samples as the trainer sees them."),
     "train": ("train", "train", "Train a model (PConv-UNet, DeepFill v2, LaMa) on Ray Train."),
     "export": ("train", "export", "An inference checkpoint from a training run."),
-    "import": ("train", "import_command", "A model file of ours from released weights: LaMa's .ckpt or big-lama.pt, DeepFill v2's snap-N.index."),
+    "import": ("train", "import_command",
+               "A model file of ours from released weights: LaMa's .ckpt or big-lama.pt, DeepFill v2's snap-N.index."),
     "eval": ("evaluate", "evaluate_command", "Per hole-ratio bin L1, L2, PSNR and SSIM of a model or baseline."),
     "inpaint": ("evaluate", "inpaint", "Fill the holes of images of any size with a model or baseline."),
 }

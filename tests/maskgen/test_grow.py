@@ -81,3 +81,25 @@ def test_layers_stop_below_the_upper_edge():
     rng = np.random.default_rng(1)
     mask, layers = add_layers(np.zeros((128, 128), np.uint8), lambda: deepfill_strokes(128, 128, rng), 0.4, 0.5, 64)
     assert 0.4 < hole_ratio(mask) <= 0.5 and layers > 1
+
+
+@pytest.mark.parametrize("hole_range", [(0.1, 0.2), (0.3, 0.4), (0.5, 0.6)])
+def test_dilation_spreads_ratios_uniformly_within_the_bin(hole_range):
+    """A mask grown into a bin by dilation reaches a target drawn uniformly in the bin: the ratios
+    of 150 grown masks (a 3 x 3 seed each, 128 px) against uniform on (lo, hi], Kolmogorov-Smirnov.
+    Measured D 0.05-0.09 (n 150: 0.11 is the 5 % critical value); a target drawn from the bottom
+    tenth of the bin gives D ~0.9."""
+    from scipy import stats
+
+    def seed(height, width, rng):
+        mask = np.zeros((height, width), np.uint8)
+        y, x = rng.integers(20, height - 20, 2)
+        mask[y:y + 3, x:x + 3] = 255
+        return mask
+
+    lo, hi = hole_range
+    rng = np.random.default_rng(0)
+    ratios = [float((fit_hole_ratio(seed, 128, 128, rng, hole_range, dilate=True)[0] > 0).mean())
+              for _ in range(150)]
+    assert all(lo < r <= hi for r in ratios)
+    assert stats.kstest((np.array(ratios) - lo) / (hi - lo), "uniform").statistic < 0.15

@@ -81,3 +81,34 @@ def test_a_full_disk_fails_the_job_cleanly_and_a_rerun_completes(ray_session, sm
     assert not _temps(out)
     assert invoke(*args, "--out", tmp_path / "reference").exit_code == 0
     assert dict(iter_records(out)) == dict(iter_records(tmp_path / "reference"))
+
+
+def _file_size_limit(limit: int):
+    """For a child process: writes past `limit` bytes in any file fail with EFBIG (the kernel's
+    RLIMIT_FSIZE, no root needed; SIGXFSZ ignored so the write returns the error)."""
+    import resource
+    import signal
+
+    def apply():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+def test_a_write_that_fails_midway_leaves_no_partial_file_and_a_rerun_completes(tmp_path):
+    """Without root: the job's process may write no file past 64 KiB, so its first shard fails in
+    the middle of being written, through the writers' real code. One line, a non-zero exit,
+    no temporary or partial file; the same command without the limit then writes every shard."""
+    import sys
+
+    args = [sys.executable, "-m", "inpaint_data.cli", "masks", "--free-form", "--style", "deepfill", "--count",
+            "120", "--size", "256", "--shard-size", "40", "--workers", "0", "--seed", "3", "--out", str(tmp_path / "m")]
+    failed = subprocess.run(args, capture_output=True, text=True, timeout=300, preexec_fn=_file_size_limit(64 * 1024))
+    assert failed.returncode != 0 and "File too large" in failed.stderr and "Traceback" not in failed.stderr
+    out = tmp_path / "m"
+    assert not _temps(out) and not list(out.glob("*.tar"))
+    done = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert len(list(out.glob("*.tar"))) == 3 and not _temps(out)
+    assert len(dict(iter_records(out))) == 120

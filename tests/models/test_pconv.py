@@ -39,6 +39,25 @@ def test_partial_conv_agrees_with_nvidia(kernel, stride, padding, dilation, bias
     assert not y[0].any()
 
 
+def test_partial_conv_equals_nvidias_own_layer_run_on_the_same_weights():
+    """Stored outputs of NVIDIA/partialconv's PartialConv2d itself (multi_channel, return_mask;
+    tests/data/partialconv/make_reference.py), not a formula of ours: three layers, per-channel
+    masks with a hole wider than the kernel. Our eps is 1e-6 where NVIDIA's is 1e-8."""
+    from pathlib import Path
+
+    reference = torch.load(Path(__file__).parents[1] / "data" / "partialconv" / "reference.pt", weights_only=True)
+    for case in reference["cases"]:
+        cin, cout, kernel, stride, padding, dilation, bias = case["settings"]
+        layer = PartialConv2d(cin, cout, kernel, stride, padding, dilation, bias=bias)
+        with torch.no_grad():
+            layer.weight.copy_(case["weight"])
+            if bias:
+                layer.bias.copy_(case["bias"])
+            out, new = layer(case["input"], case["mask"])
+        assert torch.allclose(out, case["output"], atol=1e-5, rtol=1e-5), case["settings"]
+        assert torch.equal(new, case["new_mask"]) and not new.all() and new.any()
+
+
 def test_partial_conv_counts_exactly_under_bf16_autocast():
     layer = PartialConv2d(512, 8, 3, padding=1)
     x = torch.randn(1, 512, 8, 8)

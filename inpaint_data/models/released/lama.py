@@ -121,8 +121,9 @@ def from_lightning(checkpoint: dict, path: str) -> ImportedModel:
     if hrf_encoder:
         from ..hrf import HRFEncoder
 
-        extra["hrf_encoder"] = load_exactly(HRFEncoder(), {k: v for k, v in hrf_encoder.items()
-                                                           if k in HRFEncoder().state_dict()},
+        encoder = HRFEncoder()
+        keys = encoder.state_dict().keys()  # LaMa loads it with strict=False: keys it lacks are ignored
+        extra["hrf_encoder"] = load_exactly(encoder, {k: v for k, v in hrf_encoder.items() if k in keys},
                                             f"{path}: the HRF loss's encoder")
     return ImportedModel(extra=extra,
         model_config=model_config, generator=generator, discriminator=discriminator, optimizers=optimizers,

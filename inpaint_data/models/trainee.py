@@ -103,7 +103,8 @@ class Trainee:
         """Fine-tuning: the generator of `init` (pipelines/training/checkpoints.init_state), and
         its discriminator and optimiser states where it has them and this model has them. The
         optimisers keep this run's hyperparameters (lr, betas, ...): only their moments and step
-        counts come from the file. Returns where each part came from ("file" or "fresh")."""
+        counts come from the file, and only for an optimiser of the same parameters. Returns where
+        each part came from ("file" or "fresh")."""
         parts = {"generator": "file"}
         self.load({"generator": init["generator"]}, optimizers=False)
         if self.discriminator is not None:
@@ -114,6 +115,10 @@ class Trainee:
         saved = init.get("optimizers") or {}
         for name, optimizer in self.optimizers.items():
             parts[f"{name} optimiser"] = "fresh"
+            ours = [len(group["params"]) for group in optimizer.param_groups]
+            theirs = [len(group.get("params", [])) for group in saved.get(name, {}).get("param_groups", [])]
+            if ours != theirs:  # e.g. PConv's --finetune trains fewer parameters (frozen encoder BN)
+                continue
             if name in saved and (name == "generator" or parts.get("discriminator") == "file"):
                 hyper = [{k: v for k, v in group.items() if k != "params"} for group in optimizer.param_groups]
                 optimizer.load_state_dict(saved[name])

@@ -162,3 +162,14 @@ def test_fine_tuning_from_deepfills_tensorflow_snapshot(shards, tmp_path):
     assert int(state["optimizers"]["discriminator"]["state"][0]["step"]) == 3 + 2  # the file's 3, this run's 2
     export_model(run, tmp_path / "df.pt")
     assert load_model(tmp_path / "df.pt")[1] == {"model": "deepfillv2", "cnum": 8, "sketch": False, "tf_padding": True}
+
+
+def test_pconv_finetune_from_a_training_checkpoint_starts_its_optimiser_afresh(shards, tmp_path):
+    """PConv's --finetune trains fewer parameters (encoder BatchNorm frozen), so the checkpoint's
+    Adam does not fit it: the generator comes from the file, the optimiser starts fresh."""
+    run, tuned = tmp_path / "run", tmp_path / "tuned"
+    run_training(_config(shards, run, "pconv", workers=0))
+    checkpoint = sorted((run / "local_checkpoints").glob("step_*.pt"))[-1]
+    run_training(_config(shards, tuned, "pconv", workers=0, init=str(checkpoint), finetune=True))
+    assert json.loads((tuned / "init.json").read_text())["parts"] == {"generator": "file",
+                                                                       "generator optimiser": "fresh"}

@@ -110,7 +110,11 @@ class Trainee:
         if self.discriminator is not None:
             parts["discriminator"] = "fresh"
             if "discriminator" in init:
-                unwrap(self.discriminator).load_state_dict(init["discriminator"])
+                try:
+                    unwrap(self.discriminator).load_state_dict(init["discriminator"])
+                except RuntimeError as e:  # another width or sketch channel: say so in one line
+                    raise ValueError("the --init file's discriminator does not fit this run's: "
+                                     + str(e).strip().splitlines()[-1].strip()) from None
                 parts["discriminator"] = "file"
         saved = init.get("optimizers") or {}
         for name, optimizer in self.optimizers.items():

@@ -84,15 +84,21 @@ def crop_box(box: tuple[int, int, int, int], shape: tuple[int, int], margin: int
     return max(l1, 0), max(t1, 0), min(r1, width), min(b1, height)
 
 
-def choose(policy: HighResPolicy, hole: np.ndarray) -> str:
-    """The strategy `policy` gives for an image with this hole (see the module's docstring)."""
+def crop_windows(policy: HighResPolicy, hole: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """The crop strategy's windows: each connected hole's box with the policy's margin."""
+    return [crop_box(box, hole.shape, policy.crop_margin) for box in hole_boxes(hole)]
+
+
+def choose(policy: HighResPolicy, hole: np.ndarray, windows: list[tuple[int, int, int, int]] | None = None) -> str:
+    """The strategy `policy` gives for an image with this hole (see the module's docstring);
+    `windows`: its crop_windows, when the caller has them."""
     if policy.strategy != "auto":
         return policy.strategy
     height, width = hole.shape
     if max(height, width) <= policy.crop_trigger:
         return "original"
     covered = np.zeros(hole.shape, bool)
-    for left, top, right, bottom in (crop_box(b, hole.shape, policy.crop_margin) for b in hole_boxes(hole)):
+    for left, top, right, bottom in crop_windows(policy, hole) if windows is None else windows:
         covered[top:bottom, left:right] = True
     return "crop" if covered.mean() <= CROP_COVER_LIMIT else "resize"
 
@@ -102,11 +108,13 @@ def fill_high_res(fill: Fill, image: np.ndarray, hole: np.ndarray, sketch: np.nd
     """`fill` (image, hole, sketch -> filled image of the same size) applied as `policy` says;
     returns the filled image and the strategy used: crop and resize fall back to original for an
     image within the crop trigger or the resize limit (as IOPaint's do)."""
-    strategy = choose(policy, hole)
     height, width = hole.shape
-    if strategy == "crop" and max(height, width) > policy.crop_trigger:
+    large = max(height, width) > policy.crop_trigger
+    windows = crop_windows(policy, hole) if large and policy.strategy in ("auto", "crop") else []
+    strategy = choose(policy, hole, windows)
+    if strategy == "crop" and large:
         out = image.copy()
-        for left, top, right, bottom in (crop_box(b, hole.shape, policy.crop_margin) for b in hole_boxes(hole)):
+        for left, top, right, bottom in windows:
             window = (slice(top, bottom), slice(left, right))
             part_hole = hole[window]
             filled = fill(image[window], part_hole, None if sketch is None else sketch[window])

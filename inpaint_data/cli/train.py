@@ -179,7 +179,8 @@ def import_command(source, out_file, overwrite):
 
     info = import_model(source, out_file, overwrite)
     source_info = info["source"]
+    step = f" (step {source_info['step']})" if source_info.get("step") is not None else ""
     click.echo(f"wrote {out_file}: {info['model_config']} from {source_info.get('format')} {source_info.get('file')}"
-               f" (step {source_info.get('step')}); parts: {', '.join(info['parts'])}")
+               f"{step}; parts: {', '.join(info['parts'])}")
     if info["settings"]:
         click.echo("  its training settings: " + ", ".join(f"{k} {v}" for k, v in info["settings"].items()))

@@ -60,18 +60,19 @@ def read_released(path: str | Path) -> ImportedModel:
         return imported
     if not storage.is_file(path):
         raise FileNotFoundError(f"released checkpoint {path} not found")
+    data = storage.read_bytes(path)  # once: big-lama's files are hundreds of MB
     try:
-        with zipfile.ZipFile(io.BytesIO(storage.read_bytes(path))) as archive:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
             traced = is_torchscript(archive)
     except zipfile.BadZipFile:
         traced = False
     if traced:
-        tensors, extras = read_torchscript_tensors(path)
+        tensors, extras = read_torchscript_tensors(path, data)
         imported = (from_our_torchscript(tensors, extras, str(path)) if TORCHSCRIPT_INFO in extras
                     else lama.from_traced(tensors, str(path)))
         imported.source["file"] = Path(str(path)).name
         return imported
-    checkpoint = read_checkpoint(path, "released checkpoint")
+    checkpoint = read_checkpoint(path, "released checkpoint", data)
     state = checkpoint.get("state_dict")
     if isinstance(state, dict) and any(str(key).startswith("generator.model.") for key in state):
         imported = lama.from_lightning(checkpoint, str(path))

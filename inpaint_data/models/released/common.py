@@ -35,8 +35,9 @@ class ImportedModel:
                 *(f"{name} optimiser" for name in self.optimizers), *self.extra]
 
 
-def _listed(keys: list[str], most: int = 3) -> str:
-    shown = ", ".join(repr(k) for k in keys[:most])
+def listed(keys: list[str], most: int = 3, quoted: bool = True) -> str:
+    """The first `most` keys (quoted: state_dict keys; bare: TF variable paths) and how many more."""
+    shown = ", ".join(repr(k) if quoted else k for k in keys[:most])
     return shown + (f" and {len(keys) - most} more" if len(keys) > most else "")
 
 
@@ -47,9 +48,9 @@ def load_exactly(model: nn.Module, state: dict[str, torch.Tensor], where: str) -
     own = model.state_dict()
     missing, extra = [k for k in own if k not in state], [k for k in state if k not in own]
     if missing:
-        raise InputError(f"{where} lacks {len(missing)} weights we need: {_listed(missing)}")
+        raise InputError(f"{where} lacks {len(missing)} weights we need: {listed(missing)}")
     if extra:
-        raise InputError(f"{where} has {len(extra)} weights our network does not: {_listed(extra)}")
+        raise InputError(f"{where} has {len(extra)} weights our network does not: {listed(extra)}")
     for key, tensor in own.items():
         value = state[key]
         if not isinstance(value, torch.Tensor) or value.shape != tensor.shape:

@@ -20,7 +20,7 @@ import torch
 
 from ...errors import InputError
 from .. import deepfill
-from .common import ImportedModel, load_exactly
+from .common import ImportedModel, listed, load_exactly
 
 #: inpaint_model.py's layer names, stage by stage, in the order our stages hold them.
 STAGES = {
@@ -47,7 +47,7 @@ def _tf_scope(layer: str) -> str:
     return f"{GENERATOR_SCOPE}{layer}/{layer}_conv" if layer.endswith("_upsample") else f"{GENERATOR_SCOPE}{layer}"
 
 
-def generator_names(sketch: bool = False) -> dict[str, str]:
+def generator_names() -> dict[str, str]:
     """Our generator's state_dict key -> the TF variable it comes from."""
     names = {}
     for stage, layers in STAGES.items():
@@ -80,8 +80,7 @@ def _torch_layout(value: np.ndarray) -> torch.Tensor:
 def _mapped(tensors: dict[str, np.ndarray], names: dict[str, str], path: str, what: str) -> dict[str, torch.Tensor]:
     missing = [tf for tf in names.values() if tf not in tensors]
     if missing:
-        raise InputError(f"{path}: the {what} lacks {len(missing)} variables: {', '.join(missing[:3])}"
-                         + (f" and {len(missing) - 3} more" if len(missing) > 3 else ""))
+        raise InputError(f"{path}: the {what} lacks {len(missing)} variables: {listed(missing, quoted=False)}")
     return {ours: _torch_layout(tensors[tf]) for ours, tf in names.items()}
 
 
@@ -118,17 +117,18 @@ def from_tf_bundle(tensors: dict[str, np.ndarray], path: str) -> ImportedModel:
     if first.shape[2] not in (5, 6):
         raise InputError(f"{path}: conv1 takes {first.shape[2]} channels; DeepFill v2 takes 5 (6 with a sketch)")
     sketch, cnum = first.shape[2] == 6, int(first.shape[3])
-    g_names = generator_names(sketch)
+    g_names = generator_names()
     generator = deepfill.Generator(cnum=cnum, sketch=sketch, tf_padding=True)
     g_state = load_exactly(generator, _mapped(tensors, g_names, path, "generator"), f"{path}: the generator")
     used = set(g_names.values())
 
     discriminator = d_state = None
     d_names = discriminator_names()
+    settings = {}
     if any(name.startswith(DISCRIMINATOR_SCOPE) for name in tensors):
-        d_cnum = int(tensors.get(f"{DISCRIMINATOR_SCOPE}conv1/kernel", np.zeros((1, 1, 1, 64))).shape[3])
-        discriminator = deepfill.Discriminator(cnum=d_cnum, sketch=sketch, tf_padding=True)
         d_state = _mapped(tensors, d_names, path, "discriminator")
+        settings["dcnum"] = int(d_state["layers.0.parametrizations.weight.original"].shape[0])
+        discriminator = deepfill.Discriminator(cnum=settings["dcnum"], sketch=sketch, tf_padding=True)
         _spectral_v(d_state)
         d_state = load_exactly(discriminator, d_state, f"{path}: the discriminator")
         used |= set(d_names.values())
@@ -150,7 +150,5 @@ def from_tf_bundle(tensors: dict[str, np.ndarray], path: str) -> ImportedModel:
                          + (f" ({len(left)} such)" if len(left) > 1 else ""))
     return ImportedModel(
         model_config={"model": "deepfillv2", "cnum": cnum, "sketch": sketch, "tf_padding": True}, generator=g_state,
-        discriminator=d_state, optimizers=optimizers,
-        settings={"dcnum": int(discriminator.layers[0].parametrizations.weight.original.shape[0])}
-        if discriminator is not None else {},
-        train_size=256, source={"format": "deepfillv2-tensorflow", "adam_steps": step})
+        discriminator=d_state, optimizers=optimizers, settings=settings, train_size=256,
+        source={"format": "deepfillv2-tensorflow", "adam_steps": step})

@@ -99,13 +99,15 @@ def load_records(archive: bytes, pickle_bytes: bytes, where: str) -> Any:
         raise InputError(f"{where} could not be read ({first_line(e, 200)})") from None
 
 
-def read_checkpoint(path: str | Path, what: str = "checkpoint") -> dict:
+def read_checkpoint(path: str | Path, what: str = "checkpoint", data: bytes | None = None) -> dict:
     """A Lightning (or any torch zip) checkpoint as plain data: tensors, numbers, strings,
-    lists and dicts. Raises InputError for a file that is not a torch zip, or that holds an
-    object of a class other than OmegaConf's."""
-    if not storage.is_file(path):
-        raise FileNotFoundError(f"{what} {path} not found")
-    data = storage.read_bytes(path)
+    lists and dicts (`data`: the file's bytes, when the caller has read them already). Raises
+    InputError for a file that is not a torch zip, or that holds an object of a class other than
+    OmegaConf's."""
+    if data is None:
+        if not storage.is_file(path):
+            raise FileNotFoundError(f"{what} {path} not found")
+        data = storage.read_bytes(path)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             pickle_name = next((n for n in archive.namelist() if n.endswith("/data.pkl") or n == "data.pkl"), None)

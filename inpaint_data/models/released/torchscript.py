@@ -28,9 +28,11 @@ def is_torchscript(archive: zipfile.ZipFile) -> bool:
     return any(name.endswith("/constants.pkl") for name in archive.namelist())
 
 
-def read_torchscript_tensors(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, bytes]]:
-    """(every tensor of the module tree by its dotted attribute name, the archive's extra files)."""
-    data = storage.read_bytes(path)
+def read_torchscript_tensors(path: str | Path, data: bytes | None = None) -> tuple[dict[str, torch.Tensor],
+                                                                                   dict[str, bytes]]:
+    """(every tensor of the module tree by its dotted attribute name, the archive's extra files);
+    `data`: the file's bytes, when the caller has read them already."""
+    data = storage.read_bytes(path) if data is None else data
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         if not is_torchscript(archive):
             raise InputError(f"{path} is not a TorchScript archive")

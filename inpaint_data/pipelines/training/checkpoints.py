@@ -50,7 +50,7 @@ def init_state(path: str | Path) -> dict:
     training checkpoint, or a released checkpoint that `import` reads (models/released: LaMa's
     Lightning files, DeepFill v2's TensorFlow checkpoints)."""
     from ...models.files import UnsafeFileError
-    from ...models.released import imported_file, is_tf_checkpoint, read_released
+    from ...models.released import IMPORTED_FROM, imported_file, is_tf_checkpoint, read_released
 
     try:
         init = imported_file(read_released(path)) if is_tf_checkpoint(path) else load_pt(path, "--init file")
@@ -59,7 +59,7 @@ def init_state(path: str | Path) -> dict:
     weights = init.get("state_dict") or init.get("generator") if isinstance(init, dict) else None
     if not isinstance(weights, dict):
         raise InputError(f"--init file {path} holds no generator weights (export a model or give best.pt)")
-    state = {"generator": weights, "source": (init.get("imported_from") or {}).get("format")
+    state = {"generator": weights, "source": (init.get(IMPORTED_FROM) or {}).get("format")
              or ("exported model" if init.get("format") == EXPORT_FORMAT else "training checkpoint")}
     for key in ("discriminator", "optimizers", "model_config", "settings"):
         if isinstance(init.get(key), dict):

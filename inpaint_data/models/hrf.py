@@ -105,6 +105,9 @@ def load_hrf_encoder(path: str | Path | None, random_weights: bool = False) -> H
     state = load_pt(path, "--hrf-weights file")
     if isinstance(state, dict) and isinstance(state.get("hrf_encoder"), dict):
         state = state["hrf_encoder"]  # a file `import` made of LaMa's checkpoint, which holds the encoder
+    elif isinstance(state, dict) and "model_config" in state:
+        raise ValueError(f"--hrf-weights {path} is a model file without the HRF loss's encoder (only `import` of "
+                         "a LaMa training checkpoint that holds one, loss_resnet_pl.impl.*, keeps it)")
     else:
         check_weights("ade20k-resnet50dilated", path)
     expected = model.state_dict()

@@ -236,13 +236,18 @@ SETTINGS = (
 
 
 def check_config(config: dict) -> dict:
-    """Sizes divisible by 8 (three downsamplings); the perceptual loss's weights must be given."""
+    """Sizes divisible by 8 (three downsamplings); the perceptual loss's weights must be given,
+    and load (checked before a run starts, not in its workers)."""
     if config["size"] % 8:
         raise ValueError(f"lama needs a size divisible by 8, got {config['size']}")
     if config["perceptual"] == "hrf" and not config.get("hrf_weights") and not config.get("random_perceptual"):
         raise ValueError("LaMa's perceptual loss needs --hrf-weights (ade20k-resnet50dilated-ppm_deepsup/"
                          "encoder_epoch_20.pth, from LaMa's release); or give --perceptual vgg to train with our "
                          "VGG16 perceptual loss instead (a departure from LaMa: docs/training.md)")
+    if config["perceptual"] == "hrf" and config.get("hrf_weights") and not config.get("random_perceptual"):
+        from .hrf import load_hrf_encoder
+
+        load_hrf_encoder(config["hrf_weights"])  # refused here, in one line, not in every worker later
     return {}
 
 

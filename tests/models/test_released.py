@@ -196,3 +196,14 @@ def test_the_hrf_encoder_a_lama_checkpoint_holds_serves_as_hrf_weights(tmp_path)
     del checkpoint["state_dict"]["loss_resnet_pl.impl.conv1.weight"]
     with pytest.raises(InputError, match="the HRF loss's encoder lacks 1 weights we need: 'conv1.weight'"):
         from_lightning(checkpoint, "best.ckpt")
+
+
+def test_hrf_weights_are_checked_before_a_run_starts(tmp_path):
+    """A model file without the encoder (or any wrong file) is refused by the config's check, in
+    the driver, in one line, not by each Ray worker later with a traceback."""
+    from inpaint_data.models.files import save_pt
+    from inpaint_data.pipelines.training.config import TrainConfig
+
+    save_pt(imported_file(read_released(CKPT)), tmp_path / "lama.pt")
+    with pytest.raises(ValueError, match="lama.pt is a model file without the HRF loss's encoder"):
+        TrainConfig.of(model="lama", data="d", out="o", steps=1, hrf_weights=str(tmp_path / "lama.pt")).resolved()

@@ -132,3 +132,13 @@ def test_import_then_fill(tmp_path):
     hole[8:24, 10:30] = True
     filled = ModelFiller(out).fill(image, hole)
     assert filled.shape == image.shape and np.array_equal(filled[~hole], image[~hole])
+
+
+@pytest.mark.parametrize("length", [0, 9, 100_000, 4096 * 64, 4096 * 64 + 5, 1_234_567])
+def test_vectorised_crc32c_equals_the_byte_loop(length):
+    from inpaint_data.models.released.tf_bundle import _crc_register, crc32c_value
+
+    data = b"123456789" if length == 9 else np.random.default_rng(length).integers(0, 256, length, np.uint8).tobytes()
+    assert crc32c_value(data) == _crc_register(0xFFFFFFFF, data) ^ 0xFFFFFFFF
+    if length == 9:
+        assert crc32c_value(data) == 0xE3069283  # the CRC-32C check value

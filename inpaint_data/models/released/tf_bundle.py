@@ -113,12 +113,49 @@ def _crc32c_table() -> list[int]:
 _CRC_TABLE = _crc32c_table()
 
 
-def masked_crc32c(data: bytes) -> int:
-    """crc32c (Castagnoli) of `data`, masked as LevelDB and TensorFlow store it."""
-    crc, table = 0xFFFFFFFF, _CRC_TABLE
+def _crc_register(crc: int, data: bytes) -> int:
+    """The reflected crc32c register after feeding `data` to it, a byte at a time."""
+    table = _CRC_TABLE
     for byte in data:
         crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
-    crc ^= 0xFFFFFFFF
+    return crc
+
+
+#: Rows the bytes are split into for crc32c_value's vectorised pass.
+CRC_ROWS = 4096
+
+
+def crc32c_value(data: bytes) -> int:
+    """crc32c (Castagnoli) of `data`. The register is linear over GF(2): after a block B,
+    reg = Z(reg_before) ^ reg(0, B), where Z is what len(B) zero bytes do to a register. So the
+    bytes are cut into CRC_ROWS equal rows whose reg(0, row) numpy computes all at once, a column
+    a step; the rows are then chained through Z (a 32 x 32 bit matrix), and the tail fed as is.
+    Equal to the byte-at-a-time loop (tested); ~7x faster on 16-64 MB (benchmarks/tf_bundle_crc.py)."""
+    length = len(data) // CRC_ROWS
+    if length < 64:
+        return _crc_register(0xFFFFFFFF, data) ^ 0xFFFFFFFF
+    table = np.array(_CRC_TABLE, np.uint32)
+    rows = np.frombuffer(data, np.uint8, CRC_ROWS * length).reshape(CRC_ROWS, length)
+    registers = np.zeros(CRC_ROWS, np.uint32)
+    for column in rows.T:  # length steps of CRC_ROWS lanes each
+        registers = table[(registers ^ column) & 0xFF] ^ (registers >> 8)
+    zeros = np.array([1 << bit for bit in range(32)], np.uint32)  # Z's columns: each bit through the zeros
+    for _ in range(length):
+        zeros = table[zeros & 0xFF] ^ (zeros >> 8)
+    columns = [int(c) for c in zeros]
+    crc = 0xFFFFFFFF
+    for register in registers.tolist():
+        shifted = 0
+        for bit in range(32):
+            if crc >> bit & 1:
+                shifted ^= columns[bit]
+        crc = shifted ^ register
+    return _crc_register(crc, data[CRC_ROWS * length:]) ^ 0xFFFFFFFF
+
+
+def masked_crc32c(data: bytes) -> int:
+    """crc32c of `data`, masked as LevelDB and TensorFlow store it."""
+    crc = crc32c_value(data)
     return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
 
 

@@ -121,9 +121,10 @@ class Trainee:
             parts[f"{name} optimiser"] = "fresh"
             ours = [len(group["params"]) for group in optimizer.param_groups]
             theirs = [len(group.get("params", [])) for group in saved.get(name, {}).get("param_groups", [])]
-            if ours != theirs:  # e.g. PConv's --finetune trains fewer parameters (frozen encoder BN)
+            # none saved, or for other parameters (PConv's --finetune freezes the encoder's BatchNorm)
+            if ours != theirs:
                 continue
-            if name in saved and (name == "generator" or parts.get("discriminator") == "file"):
+            if name == "generator" or parts.get("discriminator") == "file":
                 hyper = [{k: v for k, v in group.items() if k != "params"} for group in optimizer.param_groups]
                 optimizer.load_state_dict(saved[name])
                 for group, ours in zip(optimizer.param_groups, hyper):

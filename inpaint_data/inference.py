@@ -44,30 +44,12 @@ def baseline_fill(image: np.ndarray, hole: np.ndarray, method: str, radius: int 
     return composite_uint8(filled, image, hole)
 
 
-def _symmetric(t, rows: int, cols: int):
-    """numpy's "symmetric" padding on the bottom and right (the edge pixel repeated, then the
-    image mirrored; periodically when the padding is larger than the image)."""
-    import torch
-
-    for dim, amount in ((-2, rows), (-1, cols)):
-        while amount > 0:
-            mirrored = t.flip(dim).narrow(dim, 0, min(amount, t.shape[dim]))
-            t, amount = torch.cat([t, mirrored], dim), amount - mirrored.shape[dim]
-    return t
-
-
 def _padded(x, m, multiple: int, mode: str = "reflect"):
-    """Pad image and mask tensors on the bottom and right to a multiple of `multiple`. "reflect"
-    (replicate where the image is too small to reflect): the padding is known pixels.
-    "symmetric" (LaMa's pad_img_to_modulo): image and mask mirrored alike."""
-    import torch.nn.functional as F
+    """Pad image and mask tensors on the bottom and right to a multiple of `multiple`
+    (models.padding: "reflect", or LaMa's "symmetric")."""
+    from .models.padding import pad_to_multiple
 
-    h, w = x.shape[-2:]
-    ph, pw = -h % multiple, -w % multiple
-    if mode == "symmetric":
-        return _symmetric(x, ph, pw), _symmetric(m, ph, pw)
-    mode = "reflect" if ph < h and pw < w else "replicate"
-    return F.pad(x, (0, pw, 0, ph), mode=mode), F.pad(m, (0, pw, 0, ph), value=0.0)
+    return pad_to_multiple(x, m, multiple, mode)
 
 
 def _to_tensors(images: np.ndarray, holes: np.ndarray, device):

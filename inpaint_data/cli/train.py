@@ -143,7 +143,7 @@ def train():
 @click.option("--torchscript", is_flag=True,
               help="Write a TorchScript model in LaMa's to_jit.py convention instead: forward(image, mask), "
                    "image B x 3 x H x W in [0, 1], mask B x 1 x H x W with 1 = hole, returns the composite in "
-                   "[0, 1]; H and W multiples of the model's size step (eval/inpaint pad). RUN_DIR may also be "
+                   "[0, 1], any size and mask dtype (IOPaint runs it as its LaMa model). RUN_DIR may also be "
                    "a model file from `export`.")
 @click.option("--trace-size", type=click.IntRange(min=8), default=256, show_default=True,
               help="--torchscript: side of the example traced (rounded up to the model's size step).")
@@ -161,7 +161,7 @@ def export(run_dir, out_file, which, torchscript, trace_size, overwrite):
     except FileNotFoundError as e:
         raise click.UsageError(str(e)) from None
     click.echo(f"wrote {out_file}: {info['model_config']} at step {info['step']}"
-               + (f", TorchScript, sizes in steps of {info['multiple']} px" if torchscript else ""))
+               + (", TorchScript, any size (IOPaint takes it as big-lama.pt)" if torchscript else ""))
 
 
 @click.command("import")

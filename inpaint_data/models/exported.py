@@ -60,21 +60,32 @@ def load_model(path: str | Path, device: str = "cpu") -> tuple[nn.Module, dict]:
 
 class LamaConvention(nn.Module):
     """A generator behind LaMa's `to_jit.py` interface: forward(image in [0, 1], mask with 1 = hole)
-    -> the composite in [0, 1] (the model's pixels in the hole, the image's elsewhere). H and W
-    must be multiples of the model's `multiple`; callers pad (as iopaint does for big-lama)."""
+    -> the composite in [0, 1] (the model's pixels in the hole, the image's elsewhere). Any size:
+    it pads to the model's multiple as our inference does (models.padding) and crops back. Any
+    mask dtype and layout: IOPaint passes its mask as int64 (`(mask > 0) * 1`) and its image
+    channels-last; a mask value > 0 is a hole."""
 
     def __init__(self, model: nn.Module, config: dict):
         super().__init__()
         from .registry import model_entry
 
+        entry = model_entry(config["model"])
         self.model = model
-        self.predict = model_entry(config["model"]).predict
+        self.predict = entry.predict
+        self.multiple = entry.multiple(config)
+        self.padding = entry.padding
         self.sketch = bool(config.get("sketch"))
 
     def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        sketch = torch.zeros_like(mask) if self.sketch else None
-        out = self.predict(self.model, image * 2 - 1, mask, sketch).clamp(-1, 1)
-        return mask * (out + 1) / 2 + (1 - mask) * image
+        from .padding import crop_to, pad_to_multiple
+
+        image = image.contiguous().float()
+        mask = (mask.contiguous() > 0).float()
+        x, m = pad_to_multiple(image * 2 - 1, mask, self.multiple, self.padding)
+        sketch = torch.zeros_like(m) if self.sketch else None
+        out = crop_to(self.predict(self.model, x, m, sketch).clamp(-1, 1), image)
+        hole = crop_to(m, image)  # not `mask`: unpadded, the tracer takes `m` and `mask` for one value
+        return hole * (out + 1) / 2 + (1 - hole) * image
 
 
 def trace_model(model: nn.Module, config: dict, size: int) -> torch.jit.ScriptModule:

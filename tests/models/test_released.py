@@ -15,7 +15,8 @@ from click.testing import CliRunner
 
 from inpaint_data.cli.main import main as cli
 from inpaint_data.errors import InputError
-from inpaint_data.inference import ModelFiller, _symmetric
+from inpaint_data.inference import ModelFiller
+from inpaint_data.models.padding import symmetric
 from inpaint_data.models import lama
 from inpaint_data.models.released import imported_file, read_released
 from inpaint_data.models.released.lama import from_lightning
@@ -81,7 +82,7 @@ def test_symmetric_padding_is_numpys():
     image = torch.arange(15.0).reshape(1, 1, 3, 5)
     for rows, cols in ((2, 3), (7, 11), (0, 1)):
         expected = np.pad(image.numpy(), ((0, 0), (0, 0), (0, rows), (0, cols)), mode="symmetric")
-        assert np.array_equal(_symmetric(image, rows, cols).numpy(), expected)
+        assert np.array_equal(symmetric(image, rows, cols).numpy(), expected)
 
 
 def test_a_file_missing_a_weight_or_with_an_extra_one_is_one_line_naming_it():

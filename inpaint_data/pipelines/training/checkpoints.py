@@ -186,7 +186,8 @@ def export_torchscript(source: str | Path, out_path: str | Path, which: str = "b
                        overwrite: bool = False) -> dict:
     """A TorchScript model in LaMa's `to_jit.py` convention (models.exported.LamaConvention) from a
     run folder or an exported model file, traced at the smallest multiple of the model's size
-    step >= `trace_size`; the config and that step ride along as an extra file. An existing
+    step >= `trace_size`; the config rides along as an extra file. The file pads any size itself
+    (`multiple` 1 there; the model's own step is `model_multiple`). An existing
     `out_path` is replaced only if `export` wrote it, or with `overwrite`."""
     import torch
 
@@ -204,7 +205,7 @@ def export_torchscript(source: str | Path, out_path: str | Path, which: str = "b
         train_size = run_train_size(source)
     multiple = model_entry(config["model"]).multiple(config)
     traced = trace_model(model, config, -(-trace_size // multiple) * multiple)
-    info = {"multiple": multiple, "model_config": config, "step": step, "version": __version__,
+    info = {"multiple": 1, "model_multiple": multiple, "model_config": config, "step": step, "version": __version__,
             "train_size": train_size}
     with atomic_file(out_path) as tmp:
         torch.jit.save(traced, str(tmp), _extra_files={TORCHSCRIPT_INFO: json.dumps(info)})

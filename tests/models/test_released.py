@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from inpaint_data.cli.main import main as cli
 from inpaint_data.errors import InputError
 from inpaint_data.inference import ModelFiller
-from inpaint_data.models.padding import symmetric
 from inpaint_data.models import lama
+from inpaint_data.models.padding import symmetric
 from inpaint_data.models.released import imported_file, read_released
 from inpaint_data.models.released.lama import from_lightning
 from inpaint_data.models.released.lightning import read_checkpoint, resolve

@@ -50,7 +50,7 @@ from inpaint_data.pipelines.jobs.shards import plan_file_list_shards
 out = sys.argv[3]
 with listed(lambda: image_entries([root]), {"": out}, 1000, {"inputs": [root]}) as lists:
     file_list, local = lists[""]
-    plans = sum(1 for _ in plan_file_list_shards(out + "/_files.parquet", file_list.count, 1000))
+    plans = sum(1 for _ in plan_file_list_shards(out + "/.files.parquet", file_list.count, 1000))
     count = file_list.count
     list_bytes = local.stat().st_size
 """,

@@ -66,9 +66,9 @@ def main() -> None:
             cluster = start_cluster(workers=2)
             try:
                 out = f"bench/masks-{name}"
-                when = (lambda out=out: _count(fs, f"{out}/_masks-*.stats.json") >= shards // 3) if kill else None
+                when = (lambda out=out: _count(fs, f"{out}/.masks-*.stats.json") >= shards // 3) if kill else None
                 results[f"masks_{name}"] = _timed(cluster, [*masks, "--out", f"s3://{out}"], when)
-                assert _count(fs, f"{out}/_masks-*.stats.json") == shards
+                assert _count(fs, f"{out}/.masks-*.stats.json") == shards
             finally:
                 stop_cluster(cluster)
     finally:

@@ -335,6 +335,16 @@ def remove(location: Location) -> None:
         fs.rm(path, recursive=True)
 
 
+def rename(source: Location, target: Location) -> None:
+    """Move a file within one store onto `target` (replacing it): a rename locally, the store's
+    move (copy, then delete) on object stores."""
+    if not is_remote(source):
+        os.replace(local_path(source), local_path(target))
+        return
+    fs, path = filesystem(str(source))
+    fs.mv(path, filesystem(str(target))[1])
+
+
 def publish(local: Path, final: str) -> None:
     """Upload a finished local file or folder to the remote `final`: under a temporary key of
     ours first, then moved into place (replacing what is there), so `final` is whole or absent."""

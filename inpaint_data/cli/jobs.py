@@ -13,7 +13,7 @@ from ..datasets.manifest import ManifestMismatch
 from ..datasets.writers import FORMATS
 
 FORMAT_HELP = "files: a folder per shard; webdataset: tar shards; parquet: one row per sample."
-RELIST_HELP = ("List the inputs again instead of reading the file list (_files.parquet) the first run into this "
+RELIST_HELP = ("List the inputs again instead of reading the file list (.files.parquet) the first run into this "
                "--out wrote; the job is refused if they changed.")
 
 
@@ -97,6 +97,6 @@ def print_summary(result, what: str) -> None:
     if result.skipped:
         click.echo("skipped: " + ", ".join(f"{k} {v}" for k, v in result.skipped.items()))
     if result.errors:
-        click.echo(f"{len(result.errors)} inputs skipped (see _*.stats.json):", err=True)
+        click.echo(f"{len(result.errors)} inputs skipped (see .*.stats.json):", err=True)
         for e in result.errors[:5]:
             click.echo(f"  {e['path']}: {e['reason']}", err=True)

@@ -105,7 +105,8 @@ def masks(ctx, free_form, videos, style, mix, count, size, out_dir, fmt, seed, s
 @click.option("--sheet", "sheet_count", type=click.IntRange(min=1), default=64, show_default=True,
               help="Masks on the contact sheet.")
 @click.option("--out", "out_dir", type=LocationType(file_okay=False), default=None,
-              help="Where to write the PNGs. Default: PATH itself (as _contact_sheet.png and _histogram.png).")
+              help="Where to write the PNGs. Default: PATH itself, hidden (.contact_sheet.png and .histogram.png, so "
+                   "that readers of the folder see its shards alone).")
 def stats(path, sheet_count, out_dir):
     """Per-bin histogram, hole-ratio mean/sd and LaMa's mean distance from hole pixels to the nearest
     known pixel of a mask set, a contact sheet and a histogram PNG."""
@@ -113,7 +114,7 @@ def stats(path, sheet_count, out_dir):
     from ..datasets.mask_report import write_mask_report
 
     target = out_dir or path
-    sheet, histogram = storage.join(target, "_contact_sheet.png"), storage.join(target, "_histogram.png")
+    sheet, histogram = storage.join(target, ".contact_sheet.png"), storage.join(target, ".histogram.png")
     try:
         summary = write_mask_report(path, sheet, histogram, keep=sheet_count)
     except ValueError as e:

@@ -51,7 +51,7 @@ _OPTIONS = [
                       "backward one; forward: Ruder's single check."),
     click.option("--cut-threshold", type=click.FloatRange(min=0), default=35.0, show_default=True,
                  help="video: mean abs frame difference (0..255) above which a pair is a scene cut."),
-    click.option("--relist", is_flag=True, help="video: " + RELIST_HELP.replace("_files", "_videos")),
+    click.option("--relist", is_flag=True, help="video: " + RELIST_HELP.replace(".files", ".videos")),
     click.option("--dedupe-iou", type=click.FloatRange(0, 1), default=0.8, show_default=True,
                  help="video: skip a raw mask this similar (IoU at 1/8 scale) to the previous one kept."),
 ]

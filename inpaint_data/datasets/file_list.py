@@ -12,11 +12,11 @@ are resolved as `images.unique_keys` does, in list order: the first keeps its ke
 get `-2`, `-3`, ... skipping any key taken. The last pass writes the final lists, one per part of
 the output (shard's train and val).
 
-A job keeps its list in its output folder (`_files.parquet`; readers skip names starting with
-`_`) with what was listed (the request) in the file's metadata, and a re-run with the same
-request reads it instead of listing again: a resumed job's inputs cannot drift under it.
+A job keeps its list in its output folder (`.files.parquet`; readers skip hidden names) with
+what was listed (the request) in the file's metadata, and a re-run with the same request reads
+it instead of listing again: a resumed job's inputs cannot drift under it.
 
-A list is the job's own: its rows are hashed into the job's identity in `_manifest.json`, and a
+A list is the job's own: its rows are hashed into the job's identity in `.manifest.json`, and a
 list read back is hashed again (`verify_list`), so an edited list is refused. Its paths are
 written without URL secrets (fileio.redact); a task gets them back, and is refused any row
 outside the job's input locations, through `resolve_row` and the inputs' `input_roots`.
@@ -44,9 +44,10 @@ from .. import storage
 from ..errors import InputError
 from ..fileio import redact
 from .image_inputs import LIST_FILE_EXTS
+from .manifest import side_file
 from .records import KEY_PATTERN
 
-FILE_LIST = "_files.parquet"
+FILE_LIST = ".files.parquet"
 META_KEY = b"inpaint-data"
 #: `stamp`: the input's version when listed (storage.stamp_of; "" for the lines of a list file).
 SCHEMA = pa.schema([("path", pa.string()), ("key", pa.string()), ("stamp", pa.string())])
@@ -338,7 +339,7 @@ def listed(entries: Callable[[], Iterable[tuple[str, ...]]], targets: dict[str, 
     when they were made for the same `request` and group size (unless `relist`), each verified
     against its hash and the inputs' `roots` (verify_list); else `entries()` is listed again
     into a scratch folder, removed on exit. A part with no inputs is left out."""
-    found = {part: read_file_list(storage.join(folder, FILE_LIST)) for part, folder in targets.items()}
+    found = {part: read_file_list(side_file(folder, FILE_LIST)) for part, folder in targets.items()}
     if not relist and all(f is not None and (f.request, f.rows_per_group) == ({**request, "part": part}, rows_per_group)
                           for part, f in found.items()):
         for f in found.values():

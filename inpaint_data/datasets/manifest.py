@@ -1,5 +1,5 @@
-"""Who owns an output folder: `_manifest.json` (which job, and its totals once finished) and
-`_job.lock` (which process is writing it now).
+"""Who owns an output folder: `.manifest.json` (which job, and its totals once finished) and
+`.job.lock` (which process is writing it now).
 
 The `job` entry identifies the output (job name, format, every parameter that changes what is
 written, and a hash of the input listing). A re-run with the same job resumes; a different job,
@@ -14,17 +14,24 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import socket
 import time
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from .. import __version__, storage
 from ..errors import InputError
 from ..fileio import dumps_json
 
-MANIFEST = "_manifest.json"  # leading "_": skipped by pyarrow and Ray Data readers
-LOCK = "_job.lock"
+#: Side files are hidden ("."): pyarrow, Ray Data, Spark, webdataset's globbing and Hugging Face
+#: datasets' builders all skip them, so a folder reads as its shards alone.
+MANIFEST = ".manifest.json"
+LOCK = ".job.lock"
+#: Side files as versions up to 0.1.0 named them (a leading "_", which Hugging Face datasets
+#: reads as data); a job run on such a folder renames them (adopt_legacy_names).
+LEGACY_SIDE_FILE = re.compile(r"^_(manifest\.json|files\.parquet|videos\.parquet|[A-Za-z0-9_-]+-\d{6,}\.stats\.json)$")
 
 
 class ManifestMismatch(InputError):
@@ -60,7 +67,7 @@ def check_output_free(out_dir: storage.Location) -> None:
     if storage.is_file(out_dir):
         raise ManifestMismatch(f"{out_dir} is a file, not a folder; choose another --out")
     names = storage.list_names(out_dir)
-    if MANIFEST not in names:
+    if MANIFEST not in names and legacy_name(MANIFEST) not in names:
         foreign = [name for name in names if name != LOCK]
         if foreign:
             raise ManifestMismatch(
@@ -74,8 +81,32 @@ def _normalise(obj: Any) -> Any:
     return json.loads(dumps_json(obj, sort_keys=True))
 
 
+def legacy_name(name: str) -> str:
+    """What a side file (".name") was called up to 0.1.0 ("_name")."""
+    return "_" + name[1:]
+
+
+def side_file(folder: storage.Location, name: str) -> str | Path:
+    """Where to read the side file `name` of `folder`: its own name, or its legacy one where
+    only that exists (a folder written up to 0.1.0 and not re-run since)."""
+    location = storage.join(folder, name)
+    legacy = storage.join(folder, legacy_name(name))
+    return legacy if not storage.exists(location) and storage.exists(legacy) else location
+
+
+def adopt_legacy_names(out_dir: storage.Location) -> int:
+    """Rename the side files of a folder written up to 0.1.0 ("_manifest.json", "_files.parquet",
+    "_*.stats.json", ...) to their hidden names; returns how many. Call it holding the lock."""
+    renamed = 0
+    for name in storage.list_names(out_dir):
+        if LEGACY_SIDE_FILE.match(name):
+            storage.rename(storage.join(out_dir, name), storage.join(out_dir, "." + name[1:]))
+            renamed += 1
+    return renamed
+
+
 def read_manifest(out_dir: storage.Location) -> dict[str, Any] | None:
-    return storage.read_json(storage.join(out_dir, MANIFEST))
+    return storage.read_json(side_file(out_dir, MANIFEST))
 
 
 def check_job(out_dir: storage.Location, job: dict[str, Any]) -> None:
@@ -96,6 +127,7 @@ def claim_output(out_dir: storage.Location, job: dict[str, Any], command: str | 
     """Create `out_dir` and its manifest, or check that the manifest there is for this same job.
     The command line is recorded without the secrets of any URL in it (storage.redact)."""
     check_job(out_dir, job)
+    adopt_legacy_names(out_dir)
     job = _normalise(job)
     existing = read_manifest(out_dir)
     if existing is not None:
@@ -146,7 +178,7 @@ def _read_holder(lock: storage.Location) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def output_lock(out_dir: storage.Location) -> Iterator[storage.Location]:
-    """Hold `out_dir/_job.lock` (pid and host) while a job writes the folder.
+    """Hold `out_dir/.job.lock` (pid and host) while a job writes the folder.
 
     Refused with OutputBusy while a live process on this host (or any process on another host)
     holds it; a lock left by a dead process of this host is taken over. The lock is created

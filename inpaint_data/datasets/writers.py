@@ -1,9 +1,10 @@
 """Shard writers for the three output formats, and the atomic file writes they all rely on.
 
 Every shard is assembled under a temporary name and renamed into place on commit, so a killed
-job never leaves a partial shard. The shard's `_*.stats.json` is written after the shard itself;
-its presence is what marks the shard done. Side files start with `_` and temporary ones with
-`.`, which pyarrow, Ray Data and Spark skip, so a whole output folder reads as one data set.
+job never leaves a partial shard. The shard's `.*.stats.json` is written after the shard itself;
+its presence is what marks the shard done. Side files and temporary ones are hidden (a leading
+`.`), which pyarrow, Ray Data, Spark and Hugging Face datasets skip, so a whole output folder
+reads as one data set.
 
 An output may be a URL (storage.is_remote): its shards are built in a local scratch folder and
 published under a temporary key, then moved onto their final key; the stats object is written
@@ -24,6 +25,7 @@ import pyarrow.parquet as pq
 from .. import storage
 from ..fileio import is_temp_name, remove_path, replace_into, temp_path
 from .codec import encode_sample, members_to_row
+from .manifest import side_file
 from .records import Sample
 
 FORMATS = ("files", "webdataset", "parquet")
@@ -43,7 +45,7 @@ def shard_path(out_dir: storage.Location, prefix: str, shard: int, fmt: str) -> 
 
 
 def stats_name(prefix: str, shard: int) -> str:
-    return f"_{shard_name(prefix, shard)}.stats.json"
+    return f".{shard_name(prefix, shard)}.stats.json"
 
 
 def stats_path(out_dir: storage.Location, prefix: str, shard: int) -> str | Path:
@@ -224,4 +226,4 @@ def write_stats(out_dir: storage.Location, prefix: str, shard: int, stats: dict[
 
 def read_stats(out_dir: storage.Location, prefix: str, shard: int) -> dict[str, Any] | None:
     """The stats of a finished shard, or None when the shard is not done."""
-    return storage.read_json(stats_path(out_dir, prefix, shard))
+    return storage.read_json(side_file(out_dir, stats_name(prefix, shard)))

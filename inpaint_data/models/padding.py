@@ -4,6 +4,7 @@ big-lama's inputs to 8 only)."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Tuple
 
 import torch
@@ -11,7 +12,6 @@ import torch.nn.functional as F
 from torch import Tensor
 
 
-@torch.jit.script
 def symmetric(t: Tensor, rows: int, cols: int) -> Tensor:
     """numpy's "symmetric" padding on the bottom and right (the edge pixel repeated, then the
     image mirrored; periodically when the padding is larger than the image), as LaMa's
@@ -24,7 +24,6 @@ def symmetric(t: Tensor, rows: int, cols: int) -> Tensor:
     return t
 
 
-@torch.jit.script
 def pad_to_multiple(image: Tensor, mask: Tensor, multiple: int, mode: str = "reflect") -> Tuple[Tensor, Tensor]:
     """Image and mask (B x C x H x W) padded on the bottom and right to a multiple of `multiple`.
     "reflect" (replicate where the image is too small to reflect): the padding is known pixels,
@@ -39,7 +38,17 @@ def pad_to_multiple(image: Tensor, mask: Tensor, multiple: int, mode: str = "ref
     return F.pad(image, [0, cols, 0, rows], mode=fill), F.pad(mask, [0, cols, 0, rows], value=0.0)
 
 
-@torch.jit.script
 def crop_to(t: Tensor, like: Tensor) -> Tensor:
     """`t` cropped on the bottom and right to the height and width of `like`."""
     return t[:, :, : like.shape[-2], : like.shape[-1]]
+
+
+def _scripted(function):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # torch >= 2.10 deprecates TorchScript; IOPaint runs it
+        return torch.jit.script(function)
+
+
+symmetric = _scripted(symmetric)
+pad_to_multiple = _scripted(pad_to_multiple)
+crop_to = _scripted(crop_to)

@@ -79,7 +79,7 @@ def test_folder_of_another_job_is_refused_untouched(ray_session, tmp_path):
 
 
 def _shards_done(out: Path) -> int:
-    return len(list(out.glob("_masks-*.stats.json"))) if out.exists() else 0
+    return len(list(out.glob(".masks-*.stats.json"))) if out.exists() else 0
 
 
 def test_killed_job_resumes_to_the_same_bytes(ray_session, tmp_path):

@@ -30,9 +30,9 @@ def test_balance_nvidia_fills_every_bin_and_border_cell(ray_session, tmp_path):
     for label in NVIDIA_BIN_LABELS:
         assert f"{label:<12}{20:>8}{'16.7%':>8}{10:>8}" in stats.output
     assert "nearest known pixel (LaMa's Dist 2known), px: mean" in stats.output
-    sheet = cv2.imread(str(out / "_contact_sheet.png"), cv2.IMREAD_UNCHANGED)
+    sheet = cv2.imread(str(out / ".contact_sheet.png"), cv2.IMREAD_UNCHANGED)
     assert sheet.shape == (2 * 132 + 4, 8 * 132 + 4)
-    assert cv2.imread(str(out / "_histogram.png")).shape[2] == 3
+    assert cv2.imread(str(out / ".histogram.png")).shape[2] == 3
 
 
 def test_hole_range_invert_and_mixed(ray_session, tmp_path):

@@ -15,10 +15,10 @@ def test_same_job_may_resume(tmp_path):
 
 def test_different_job_is_refused_and_manifest_kept(tmp_path):
     claim_output(tmp_path, JOB)
-    before = (tmp_path / "_manifest.json").read_bytes()
+    before = (tmp_path / ".manifest.json").read_bytes()
     with pytest.raises(ManifestMismatch, match="differs in: count"):
         claim_output(tmp_path, {**JOB, "count": 11})
-    assert (tmp_path / "_manifest.json").read_bytes() == before
+    assert (tmp_path / ".manifest.json").read_bytes() == before
 
 
 def test_finish_records_totals(tmp_path):
@@ -26,4 +26,4 @@ def test_finish_records_totals(tmp_path):
     finish_manifest(tmp_path, {"count": 10})
     manifest = read_manifest(tmp_path)
     assert manifest["complete"] is True and manifest["totals"] == {"count": 10}
-    assert json.loads((tmp_path / "_manifest.json").read_text())["job"]["name"] == "masks-free-form"
+    assert json.loads((tmp_path / ".manifest.json").read_text())["job"]["name"] == "masks-free-form"

@@ -29,7 +29,7 @@ def _run(tmp_path, name, shard_size, workers):
 def test_a_one_shard_job_and_workers_0_run_without_ray(tmp_path):
     assert _run(tmp_path, "one", shard_size=10, workers=None) == {"count": 5, "shards": 1, "ray": False}
     assert _run(tmp_path, "many", shard_size=2, workers=0) == {"count": 5, "shards": 3, "ray": False}
-    manifest = json.loads((tmp_path / "many" / "_manifest.json").read_text())
+    manifest = json.loads((tmp_path / "many" / ".manifest.json").read_text())
     assert manifest["totals"]["count"] == 5
 
 

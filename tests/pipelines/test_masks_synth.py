@@ -45,7 +45,7 @@ def test_job_writes_every_sample_with_its_record(ray_session, tmp_path, fmt):
         assert s.meta["hole_ratio"] == pytest.approx((s.mask > 0).mean())
         assert {"style", "seed", "index", "bin", "border"} <= set(s.meta)
     assert sum(result.bins.values()) == 50
-    assert all((tmp_path / f"_masks-{i:06d}.stats.json").exists() for i in range(4))
+    assert all((tmp_path / f".masks-{i:06d}.stats.json").exists() for i in range(4))
 
 
 def test_other_readers_see_every_sample(ray_session, tmp_path):
@@ -106,7 +106,7 @@ def test_failed_shard_then_rerun_gives_the_uninterrupted_output(ray_session, tmp
     marker = str(tmp_path / "failed-once")
     with pytest.raises(Exception, match="shard failed"):
         _run(tmp_path / "out", _fail_once, "resume-test", marker=marker, failing=2)
-    assert not (tmp_path / "out" / "_masks-000002.stats.json").exists()
+    assert not (tmp_path / "out" / ".masks-000002.stats.json").exists()
     assert not list((tmp_path / "out").glob("masks-000002*"))
     result = _run(tmp_path / "out", _fail_once, "resume-test", marker=marker, failing=2)
     assert result.count == 50 and result.shards_written >= 1 and result.shards_skipped >= 1

@@ -60,7 +60,7 @@ def test_same_bytes_for_any_workers_and_after_a_partial_run(ray_session, tmp_pat
     first = dict(iter_records(tmp_path / "one"))
     assert first == dict(iter_records(tmp_path / "two")) and len(first) == one.count > 10
     # a run killed after some shards: drop the last shard and its stats, then run again
-    (tmp_path / "two" / f"_masks-{two.shards - 1:06d}.stats.json").unlink()
+    (tmp_path / "two" / f".masks-{two.shards - 1:06d}.stats.json").unlink()
     (tmp_path / "two" / f"masks-{two.shards - 1:06d}.tar").unlink()
     again = run_video_masks(tmp_path / "two", [bikes], spec, options=JobOptions(workers=2))
     assert again.shards_written == 1 and dict(iter_records(tmp_path / "two")) == first
@@ -120,7 +120,7 @@ def test_a_rerun_reads_the_probed_video_list_back(tmp_path):
     shutil.copy(sample_video("bikes.mp4"), folder / "bikes.mp4")
     spec = VideoMaskSpec(preset="fast", max_frames=7, chunk_frames=7, resize=96, height=64, width=64, augment=False)
     first = run_video_masks(tmp_path / "out", [str(folder)], spec, options=JobOptions(workers=0))
-    listed = pq.read_table(tmp_path / "out" / "_videos.parquet").to_pydict()
+    listed = pq.read_table(tmp_path / "out" / ".videos.parquet").to_pydict()
     assert listed["path"] == [str(folder / "bikes.mp4")] and listed["frames"][0] > 7
     shutil.copy(sample_video("bikes.mp4"), folder / "more.mp4")  # not in the list: the re-run resumes over it
     again = run_video_masks(tmp_path / "out", [str(folder)], spec, options=JobOptions(workers=0))

@@ -61,7 +61,7 @@ def test_the_shard_job_records_bombs_and_goes_on(ray_session, tmp_path):
     result = invoke("shard", folder, "--size", "32", "--out", tmp_path / "shards")
     assert result.exit_code == 0, result.output
     assert "1 images" in result.output and "2 inputs skipped" in result.output
-    stats = json.loads((tmp_path / "shards" / "_images-000000.stats.json").read_text())
+    stats = json.loads((tmp_path / "shards" / ".images-000000.stats.json").read_text())
     reasons = {os.path.basename(e["path"]): e["reason"] for e in stats["errors"]}
     assert set(reasons) == {"huge.png", "bomb.png"} and all("--max-pixels" in r for r in reasons.values())
     # the limit is the user's to set

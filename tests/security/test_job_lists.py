@@ -1,4 +1,4 @@
-"""Round 2, item 4: a job's file list is its own. An edited `_files.parquet` (its rows, its hash,
+"""Round 2, item 4: a job's file list is its own. An edited `.files.parquet` (its rows, its hash,
 even the manifest) is refused in one line, and no row outside the job's inputs is ever read."""
 
 import json
@@ -49,7 +49,7 @@ def _point_at(path):
 
 
 def _shard_of_first_row_redone(out):
-    (out / "_images-000000.stats.json").unlink()
+    (out / ".images-000000.stats.json").unlink()
 
 
 @pytest.mark.parametrize("target, fix_hash", [("private", False), ("http", False), ("private", True)])
@@ -58,39 +58,39 @@ def test_an_edited_list_is_refused_and_the_row_not_read(job, target, fix_hash):
     root, command = job
     out = root / "out"
     outside = root / "private.png" if target == "private" else "http://127.0.0.1:9/photo.png"
-    _rewrite(out / "_files.parquet", _point_at(outside), fix_hash=fix_hash)
+    _rewrite(out / ".files.parquet", _point_at(outside), fix_hash=fix_hash)
     _shard_of_first_row_redone(out)
     assert_one_line_error(invoke(*command), "changed after the job wrote it", "--relist")
-    assert not (out / "_images-000000.stats.json").exists()
+    assert not (out / ".images-000000.stats.json").exists()
 
 
 def test_a_row_outside_the_inputs_is_refused_even_when_list_and_manifest_agree(job):
     root, command = job
     out = root / "out"
-    meta = _rewrite(out / "_files.parquet", _point_at(root / "private.png"), fix_hash=True)
-    manifest = json.loads((out / "_manifest.json").read_text())
+    meta = _rewrite(out / ".files.parquet", _point_at(root / "private.png"), fix_hash=True)
+    manifest = json.loads((out / ".manifest.json").read_text())
     manifest["job"]["inputs"] = {"count": meta["count"], "sha1": meta["sha1"]}
-    (out / "_manifest.json").write_text(json.dumps(manifest))
+    (out / ".manifest.json").write_text(json.dumps(manifest))
     _shard_of_first_row_redone(out)
     assert_one_line_error(invoke(*command), "outside the job's inputs", "--relist")
-    assert not (out / "_images-000000.stats.json").exists()
+    assert not (out / ".images-000000.stats.json").exists()
 
 
 @pytest.mark.parametrize("key", ["../../x", "a/b", "x.png"])
 def test_a_key_that_is_not_a_key_is_one_line(job, key):
     root, command = job
     out = root / "out"
-    _rewrite(out / "_files.parquet", lambda rows: [(rows[0][0], key), *rows[1:]], fix_hash=True)
+    _rewrite(out / ".files.parquet", lambda rows: [(rows[0][0], key), *rows[1:]], fix_hash=True)
     assert_one_line_error(invoke(*command), "not a sample key")
 
 
 def test_relist_after_an_edit_lists_the_inputs_again(job):
     root, command = job
     out = root / "out"
-    _rewrite(out / "_files.parquet", _point_at(root / "private.png"), fix_hash=False)
+    _rewrite(out / ".files.parquet", _point_at(root / "private.png"), fix_hash=False)
     result = invoke(*command, "--relist")
     assert result.exit_code == 0, result.output
-    rows = pq.read_table(out / "_files.parquet").column("path").to_pylist()
+    rows = pq.read_table(out / ".files.parquet").column("path").to_pylist()
     assert str(root / "private.png") not in rows and len(rows) == 4
     shutil.rmtree(out)
 
@@ -98,7 +98,7 @@ def test_relist_after_an_edit_lists_the_inputs_again(job):
 def test_a_row_swapped_inside_the_inputs_with_its_hash_fixed_differs_from_the_manifest(job):
     root, command = job
     out = root / "out"
-    _rewrite(out / "_files.parquet", _point_at(root / "images" / "p3.png"), fix_hash=True)
+    _rewrite(out / ".files.parquet", _point_at(root / "images" / "p3.png"), fix_hash=True)
     _shard_of_first_row_redone(out)
     assert_one_line_error(invoke(*command))
-    assert not (out / "_images-000000.stats.json").exists()
+    assert not (out / ".images-000000.stats.json").exists()

@@ -40,7 +40,7 @@ def _run(*args) -> tuple[int, str]:
 
 
 def _errors(folder):
-    return [e for path in folder.rglob("_*.stats.json") for e in json.loads(path.read_text())["errors"]]
+    return [e for path in folder.rglob(".*.stats.json") for e in json.loads(path.read_text())["errors"]]
 
 
 def _tar(path, members: dict[str, int]) -> None:

@@ -11,7 +11,7 @@ from inpaint_data.datasets.readers import read_samples
 
 
 def _stats_errors(folder):
-    return [e for path in folder.glob("_*.stats.json") for e in json.loads(path.read_text())["errors"]]
+    return [e for path in folder.glob(".*.stats.json") for e in json.loads(path.read_text())["errors"]]
 
 
 def test_shard_edges_join_by_source_and_record_images_without_one(tmp_path):

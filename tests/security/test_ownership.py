@@ -60,13 +60,13 @@ def test_only_our_own_temp_names_are_cleaned_up(tmp_path):
 
 def _plant_lock(out, pid):
     out.mkdir(parents=True, exist_ok=True)
-    (out / "_job.lock").write_text(json.dumps({"pid": pid, "host": socket.gethostname(), "started": "then"}))
+    (out / ".job.lock").write_text(json.dumps({"pid": pid, "host": socket.gethostname(), "started": "then"}))
 
 
 def test_a_second_run_into_a_busy_folder_is_refused_and_takes_nothing(ray_session, tmp_path):
     out = tmp_path / "out"
     assert invoke(*MASKS, "--out", out).exit_code == 0
-    for name in ("_masks-000001.stats.json", "masks-000001.tar"):  # as if shard 1 were still being written
+    for name in (".masks-000001.stats.json", "masks-000001.tar"):  # as if shard 1 were still being written
         (out / name).unlink()
     other = subprocess.Popen(["sleep", "60"])
     try:
@@ -74,7 +74,7 @@ def test_a_second_run_into_a_busy_folder_is_refused_and_takes_nothing(ray_sessio
         live_temp = temp_path(out / "masks-000001.tar")
         live_temp.write_bytes(b"the other run's shard in progress")
         result = invoke(*MASKS, "--out", out)
-        assert_one_line_error(result, f"process {other.pid}", "_job.lock")
+        assert_one_line_error(result, f"process {other.pid}", ".job.lock")
         assert live_temp.exists()
     finally:
         other.kill()
@@ -82,12 +82,12 @@ def test_a_second_run_into_a_busy_folder_is_refused_and_takes_nothing(ray_sessio
     result = invoke(*MASKS, "--out", out)  # the holder is gone: its lock is stale, taken over
     assert result.exit_code == 0, result.output
     assert "20 masks in 2 shards" in result.output and "1 written" in result.output
-    assert not live_temp.exists() and not (out / "_job.lock").exists()
+    assert not live_temp.exists() and not (out / ".job.lock").exists()
 
 
 def test_the_lock_is_released_after_a_run_and_names_this_process_during_it(ray_session, tmp_path):
     out = tmp_path / "out"
     assert invoke(*MASKS, "--out", out).exit_code == 0
-    assert not (out / "_job.lock").exists()
+    assert not (out / ".job.lock").exists()
     _plant_lock(out, os.getpid())  # this very process counts as alive: refused
     assert_one_line_error(invoke(*MASKS, "--out", out), "is being written")

@@ -62,7 +62,7 @@ def test_jobs_record_no_secret_of_their_inputs(bucket, tmp_path):
     # a re-run reads the redacted list back and finds the inputs with the secret given again
     result = invoke("shard", f"{bucket}/imgs", "--size", "32", "--workers", "0", "--out", tmp_path / "shards")
     assert result.exit_code == 0 and "0 written" in result.output and SECRET not in result.output
-    (tmp_path / "shards" / "_images-000000.stats.json").unlink()
+    (tmp_path / "shards" / ".images-000000.stats.json").unlink()
     result = invoke("shard", f"{bucket}/imgs", "--size", "32", "--workers", "0", "--out", tmp_path / "shards")
     assert result.exit_code == 0 and "1 written" in result.output, result.output
     assert not _leaks(tmp_path)

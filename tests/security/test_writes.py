@@ -70,7 +70,7 @@ def test_a_full_disk_fails_the_job_cleanly_and_a_rerun_completes(ray_session, sm
     out = small_disk / "masks"
     result = invoke(*args, "--out", out)
     assert_one_line_error(result, "No space left on device")
-    done = sorted(p.name for p in out.glob("_masks-*.stats.json"))
+    done = sorted(p.name for p in out.glob(".masks-*.stats.json"))
     assert 1 <= len(done) < 6 and not _temps(out)
     for stats in done:  # every finished shard is whole
         assert (out / stats[1:].replace(".stats.json", ".tar")).exists()

@@ -42,7 +42,7 @@ def _run(cluster, *args):
 def _stats(url: str, prefix: str) -> list[dict]:
     fs = fsspec.filesystem("s3")
     fs.invalidate_cache()
-    return [json.loads(fs.cat_file(p)) for p in fs.glob(f"{url.split('://', 1)[1]}/_{prefix}-*.stats.json")]
+    return [json.loads(fs.cat_file(p)) for p in fs.glob(f"{url.split('://', 1)[1]}/.{prefix}-*.stats.json")]
 
 
 def test_masks_and_edges_run_on_both_nodes_into_the_bucket(cluster, s3_bucket, tmp_path):

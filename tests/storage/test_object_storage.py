@@ -46,7 +46,7 @@ def _local(folder: Path) -> dict[str, bytes]:
 
 def _data(files: dict[str, bytes]) -> dict[str, bytes]:
     """The shards alone (stats and manifest hold times and paths)."""
-    return {k: v for k, v in files.items() if not k.rsplit("/", 1)[-1].startswith("_")}
+    return {k: v for k, v in files.items() if not k.rsplit("/", 1)[-1].startswith(".")}
 
 
 def _same_shards(got: dict[str, bytes], want: dict[str, bytes]) -> None:
@@ -72,12 +72,12 @@ def test_free_form_masks_in_a_bucket_are_the_local_bytes_and_resume(s3_bucket, t
     objects = _keys(f"{s3_bucket}/masks")
     _same_shards(objects, _local(tmp_path / "local"))
     assert len(_data(objects)) == 3
-    assert sorted(k for k in objects if k.startswith("_")) == [
-        "_manifest.json", "_masks-000000.stats.json", "_masks-000001.stats.json", "_masks-000002.stats.json"]
+    assert sorted(k for k in objects if k.startswith(".")) == [
+        ".manifest.json", ".masks-000000.stats.json", ".masks-000001.stats.json", ".masks-000002.stats.json"]
     # a run that died after two shards: its last shard and stats gone, a stray temporary key left
     fs = fsspec.filesystem("s3")
     root = f"{s3_bucket}/masks".split("://", 1)[1]
-    fs.rm([f"{root}/masks-000002.tar", f"{root}/_masks-000002.stats.json"])
+    fs.rm([f"{root}/masks-000002.tar", f"{root}/.masks-000002.stats.json"])
     fs.pipe_file(f"{root}/.masks-000002.tar.tmp-1-0123abcd", b"partial")
     again = run_free_form_masks(f"{s3_bucket}/masks", spec, count=25, options=options)
     assert (again.shards_written, again.shards_skipped, again.count) == (1, 2, 25)
@@ -165,7 +165,7 @@ def _done(url: str) -> int:
     fs = fsspec.filesystem("s3")
     fs.invalidate_cache()
     root = url.split("://", 1)[1]
-    return len(fs.glob(f"{root}/_masks-*.stats.json"))
+    return len(fs.glob(f"{root}/.masks-*.stats.json"))
 
 
 def test_a_killed_job_writing_to_the_bucket_resumes_to_the_local_bytes(s3_bucket, tmp_path):
@@ -236,7 +236,7 @@ def test_masks_stats_and_preview_read_and_write_the_bucket(s3_bucket, tmp_path):
                                        "--count", "4", "--out", f"{s3_bucket}/preview.png"])
     assert result.exit_code == 0, result.output
     objects = _keys(s3_bucket)
-    for name in ("m/_contact_sheet.png", "m/_histogram.png", "preview.png"):
+    for name in ("m/.contact_sheet.png", "m/.histogram.png", "preview.png"):
         assert objects[name][:8] == b"\x89PNG\r\n\x1a\n"
 
 

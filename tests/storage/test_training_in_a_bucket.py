@@ -48,7 +48,7 @@ def test_a_run_in_the_bucket_resumes_from_its_checkpoint(ray_session, data, s3_b
     assert any(k.startswith("tensorboard/events.out.tfevents.") for k in files)
     checkpoint = "local_checkpoints/step_00000002.pt" if workers == 0 else None
     assert checkpoint in files if workers == 0 else any(k.startswith("ray/checkpoint_") for k in files)
-    assert "_job.lock" not in files and not [k for k in files if is_temp_name(k.rsplit("/", 1)[-1])]
+    assert ".job.lock" not in files and not [k for k in files if is_temp_name(k.rsplit("/", 1)[-1])]
 
     run_training(_config(data, run, workers=workers, steps=4))
     assert _steps(run) == [0, 1, 2, 3, 4]  # continued at step 3 from the bucket's checkpoint

@@ -17,6 +17,7 @@ import numpy as np
 from ... import storage
 from ...datasets.ecosystem import MAX_VIDEO_BYTES
 from ...datasets.file_list import input_roots, read_table, resolve_row, write_table
+from ...datasets.manifest import side_file
 from ...datasets.records import Sample, SampleError, Skipped, key_seed
 from ...datasets.video import VideoError, find_videos, probe_video, read_frames, video_id
 from ...fileio import redact
@@ -42,7 +43,7 @@ from .engine import run_job
 from .job import JobOptions, JobResult
 from .shards import ShardPlan
 
-VIDEO_LIST = "_videos.parquet"  # the videos found and their frame counts, read back by re-runs
+VIDEO_LIST = ".videos.parquet"  # the videos found and their frame counts, read back by re-runs
 
 PREFIX = "masks"
 #: An augmented mask needs at least this hole ratio to be kept when no range is asked for.
@@ -214,7 +215,7 @@ def run_video_masks(out_dir: str | Path, inputs: list[str], spec: VideoMaskSpec,
         raise ValueError("use either a hole range or a balance, not both")
     FlowEstimator(spec.flow, spec.preset)  # fail fast on a bad method or preset
     request = {"inputs": [storage.absolute(i) for i in inputs]}
-    listing = None if relist else read_table(storage.join(out_dir, VIDEO_LIST), request)
+    listing = None if relist else read_table(side_file(out_dir, VIDEO_LIST), request)
     if listing is not None:  # recorded without URL secrets, and only inside the inputs
         roots = input_roots(inputs)
         listing["path"] = [resolve_row(path, roots) for path in listing["path"]]

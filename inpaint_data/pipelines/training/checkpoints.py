@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 from ... import __version__, storage
-from ...datasets.manifest import refuse_foreign
+from ...datasets.manifest import refuse_foreign, side_file
 from ...datasets.readers import detect_format, shard_paths
 from ...errors import InputError
 from ...fileio import atomic_file
@@ -24,7 +24,8 @@ STATE_FILE = "state.pt"
 def _shard_counts(path: str) -> list[int]:
     counts = []
     for shard in shard_paths(path, detect_format(path)):
-        stats = storage.join(storage.parent_of(shard), f"_{storage.name_of(shard).split('.')[0]}.stats.json")
+        name = storage.name_of(shard).split(".")[0]
+        stats = side_file(storage.parent_of(shard), f".{name}.stats.json")
         counts.append((storage.read_json(stats) or {}).get("count", 0))
     return counts
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ... import __version__, storage
-from ...datasets.manifest import output_lock
+from ...datasets.manifest import LOCK, output_lock
 from ...datasets.readers import detect_format, shard_paths
 from ...errors import InputError
 from ...fileio import redacted
@@ -51,7 +51,7 @@ def check_run(cfg: TrainConfig) -> None:
     if storage.is_file(out):
         raise InputError(f"--out {out} is a file")
     names = storage.list_names(out)
-    if names and "train_config.json" not in names and any(name != "_job.lock" for name in names):
+    if names and "train_config.json" not in names and any(name != LOCK for name in names):
         raise InputError(f"--out {out} is not empty and holds no training run; choose a new or empty folder")
     if names and not storage.is_remote(out):
         # resuming: every checkpoint there must load as plain data before a worker sees it (a

@@ -11,6 +11,15 @@ def l1(a: np.ndarray, b: np.ndarray, data_range: float = 255.0) -> float:
     return float(np.abs(a.astype(np.float64) - b.astype(np.float64)).mean() / data_range)
 
 
+def l1_hole(a: np.ndarray, b: np.ndarray, hole: np.ndarray, data_range: float = 255.0) -> float:
+    """Mean absolute error over the hole's pixels (every channel) as a fraction of the data
+    range: mmagic's MAE with `mask_key` (mmagic/evaluation/metrics/mae.py), which its DeepFill v2
+    and PConv tables print x 100 as "l1 error"."""
+    diff = np.abs(a.astype(np.float64) - b.astype(np.float64)) / data_range
+    channels = diff.shape[-1] if diff.ndim == 3 else 1
+    return float(diff[hole].sum() / (hole.sum() * channels + 1e-12))
+
+
 def l2(a: np.ndarray, b: np.ndarray, data_range: float = 255.0) -> float:
     """Mean squared error as a fraction of the squared data range."""
     return float(((a.astype(np.float64) - b.astype(np.float64)) ** 2).mean() / data_range**2)

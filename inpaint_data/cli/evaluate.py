@@ -36,6 +36,10 @@ TRUST_HELP = ("Run a --model torchscript:PATH: TorchScript is code (it may read 
               help="Mask shards (e.g. `masks --balance nvidia`) or a folder of mask PNGs (255 = hole).")
 @click.option("--model", help=MODEL_HELP)
 @click.option("--baseline", type=click.Choice(BASELINES), help="OpenCV inpainting or mean colour, no model needed.")
+@click.option("--predictions", type=LocationType(exists=True, file_okay=False),
+              help="Score images another tool saved instead of filling: for image K with mask M the file named "
+                   "K_M, K (ours, MAT's, CoModGAN's) or M (LaMa's predict.py), any image extension, at the mask's "
+                   "size. A pair without one is an error naming it.")
 @click.option(TRUST_FLAG, "trust_code", is_flag=True, help=TRUST_HELP)
 @click.option("--out", "out_dir", type=LocationType(file_okay=False), required=True)
 @click.option("--overwrite", is_flag=True, help="Replace report files in --out that an evaluation did not write.")
@@ -58,9 +62,13 @@ TRUST_HELP = ("Run a --model torchscript:PATH: TorchScript is code (it may read 
 @click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
               help="0: score in this process. N: N Ray actors (Ray Data map_batches over chunks of pairs; one GPU "
                    "each with --device cuda), on the cluster of --ray-address; the same numbers either way.")
+@click.option("--table", "table_format", type=click.Choice(["markdown", "latex"]),
+              help="Also print the results as the papers print them: bins as rows, metrics as columns "
+                   "(every image of a bin). LaTeX uses booktabs' rules.")
 @click.pass_context
-def evaluate_command(ctx, images, masks, model, baseline, trust_code, out_dir, overwrite, bins, inception_weights,
-                     lpips_backbone, lpips_heads, batch_size, max_pixels, device, workers):
+def evaluate_command(ctx, images, masks, model, baseline, predictions, trust_code, out_dir, overwrite, bins,
+                     inception_weights, lpips_backbone, lpips_heads, batch_size, max_pixels, device, workers,
+                     table_format):
     """Per hole-ratio bin and border/no-border: L1 (%), L2 (%), PSNR, SSIM on the composite, and
     LPIPS, FID, P-IDS and U-IDS when their weights are given.
 
@@ -76,8 +84,8 @@ def evaluate_command(ctx, images, masks, model, baseline, trust_code, out_dir, o
 
     weights = MetricWeights(inception=inception_weights, lpips_backbones=_per_net(lpips_backbone, "--lpips-backbone"),
                             lpips_heads=_per_net(lpips_heads, "--lpips-heads"))
-    spec = EvalSpec(model=model, baseline=baseline, weights=weights, device=device, bins=bins, batch_size=batch_size,
-                    max_pixels=max_pixels, trust_code=trust_code)
+    spec = EvalSpec(model=model, baseline=baseline, predictions=predictions, weights=weights, device=device,
+                    bins=bins, batch_size=batch_size, max_pixels=max_pixels, trust_code=trust_code)
     with progress(None, "pairs") as bar:
         options = RunOptions(workers=workers, ray_address=ctx.obj.get("ray_address") if ctx.obj else None,
                              on_progress=bar.update, on_total=bar.set_total)
@@ -94,13 +102,18 @@ def evaluate_command(ctx, images, masks, model, baseline, trust_code, out_dir, o
     click.echo(f"{report.cases} images, {report.filler}"
                + (f", {len(report.skipped)} inputs skipped" if report.skipped else ""))
     _print_table(report.rows)
+    if table_format:
+        from ..pipelines.evaluation.tables import results_table
+
+        click.echo("\n" + results_table(report.rows, table_format) + "\n")
     click.echo(f"wrote {Path(out_dir) / 'metrics.json'}, metrics.csv, worst_best.png")
 
 
 #: Column title and format of each metric in the terminal table.
-COLUMNS = {"l1": ("L1 %", ".2f"), "l2": ("L2 %", ".2f"), "psnr": ("PSNR", ".2f"), "ssim": ("SSIM", ".3f"),
+COLUMNS = {"l1": ("L1 %", ".2f"), "l1_hole": ("L1 hole", ".2f"), "l2": ("L2 %", ".2f"), "psnr": ("PSNR", ".2f"),
+           "ssim": ("SSIM", ".3f"),
            "lpips_alex": ("LPIPS-A", ".4f"), "lpips_vgg": ("LPIPS-V", ".4f"), "fid": ("FID", ".2f"),
-           "p_ids": ("P-IDS", ".3f"), "u_ids": ("U-IDS", ".3f")}
+           "p_ids": ("P-IDS", ".3f"), "u_ids": ("U-IDS", ".3f"), "lpips_fid100_f1": ("F1", ".4f")}
 
 
 def _print_table(rows: list[dict]) -> None:

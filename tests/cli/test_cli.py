@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from inpaint_data import __version__
 from inpaint_data.cli.main import main
 from inpaint_data.datasets.readers import iter_records
+from inpaint_data.fileio import is_temp_name
 
 CLI = [sys.executable, "-m", "inpaint_data.cli"]
 
@@ -104,7 +105,7 @@ def test_killed_job_resumes_to_the_same_bytes(ray_session, tmp_path):
     got = dict(iter_records(out))
     assert len(got) == 6000
     assert got == dict(iter_records(reference))
-    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+    assert not [p for p in out.iterdir() if is_temp_name(p.name)]
 
 
 def test_without_a_terminal_progress_is_logged_in_lines(tmp_path, monkeypatch):

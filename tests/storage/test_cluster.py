@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from inpaint_data.cli.main import main
+from inpaint_data.fileio import is_temp_name
 from inpaint_data.pipelines.jobs.job import JobOptions
 from inpaint_data.pipelines.jobs.shard import ShardSpec, run_shard_images
 from tests.local_cluster import Node, node_env, start_cluster, stop_cluster, wait_for_nodes
@@ -80,7 +81,7 @@ def test_a_node_lost_mid_job_leaves_every_shard_exactly_once(cluster, s3_bucket,
     assert doomed_id in {s["node"] for s in stats}, "the lost node wrote nothing before it went"
     objects = _keys(out)
     _same_shards(objects, _local(tmp_path / "ref"))
-    assert not [k for k in objects if k.startswith(".")]
+    assert not [k for k in objects if is_temp_name(k.rsplit("/", 1)[-1])]
 
 
 def _train_worker_raylets() -> set[int]:

@@ -22,6 +22,7 @@ import inpaint_data
 from inpaint_data.cli.main import main
 from inpaint_data.datasets.readers import iter_records, read_samples
 from inpaint_data.datasets.samples import sample_video
+from inpaint_data.fileio import is_temp_name
 from inpaint_data.pipelines.jobs.edges import EdgeSpec, run_edges
 from inpaint_data.pipelines.jobs.job import JobOptions
 from inpaint_data.pipelines.jobs.masks_synth import FreeFormSpec, run_free_form_masks
@@ -83,6 +84,12 @@ def test_free_form_masks_in_a_bucket_are_the_local_bytes_and_resume(s3_bucket, t
     assert (again.shards_written, again.shards_skipped, again.count) == (1, 2, 25)
     assert _keys(f"{s3_bucket}/masks").keys() == objects.keys()  # the temporary key removed, no lock left
     _same_shards(_keys(f"{s3_bucket}/masks"), objects)
+    # a folder written by 0.1.0 ("_" side files): the re-run renames them on the store, writes nothing
+    for key in [k for k in objects if k.startswith(".")]:
+        fs.mv(f"{root}/{key}", f"{root}/_{key[1:]}")
+    again = run_free_form_masks(f"{s3_bucket}/masks", spec, count=25, options=options)
+    assert (again.shards_written, again.shards_skipped) == (0, 3)
+    assert _keys(f"{s3_bucket}/masks").keys() == objects.keys()
 
 
 def test_ray_tasks_write_parquet_shards_to_the_bucket(ray_session, s3_bucket, tmp_path):
@@ -185,7 +192,7 @@ def test_a_killed_job_writing_to_the_bucket_resumes_to_the_local_bytes(s3_bucket
     assert result.exit_code == 0 and "1500 masks in 30 shards" in result.output, result.output
     objects = _keys(out)
     _same_shards(objects, _local(tmp_path / "ref"))
-    assert not [k for k in objects if k.startswith(".")]
+    assert not [k for k in objects if is_temp_name(k.rsplit("/", 1)[-1])]
 
 
 def test_eval_and_inpaint_read_and_write_the_bucket(s3_bucket, tmp_path):

@@ -11,7 +11,7 @@ import numpy as np
 
 from ... import storage
 from ...datasets.codec import decode_sample
-from ...datasets.geometry import crop, crop_box, resize_short_side
+from ...datasets.geometry import resize_short_side
 from ...datasets.images import MAX_PIXELS, ImageError, find_images, read_gray8, read_rgb
 from ...datasets.readers import detect_format, read_samples, shard_paths, shard_records
 
@@ -120,9 +120,13 @@ def pair_chunks(n_images: int, n_masks: int, chunk: int) -> Iterator[list[tuple[
 
 
 def fit_image(image: np.ndarray, h: int, w: int) -> np.ndarray:
-    """Resize the short side and centre-crop an image to h x w."""
-    side = max(h, w)
-    if min(image.shape[:2]) != side:
-        image = resize_short_side(image, side)
-    top, left = crop_box(*image.shape[:2], side, "center")
-    return np.ascontiguousarray(crop(image, top, left, side)[:h, :w])
+    """Resize and centre-crop an image to h x w: the short side scaled so that the image just
+    covers h x w, then its centre kept (for a square mask: the short side to the mask's side,
+    the centre square). An image of that size is kept as it is."""
+    height, width = image.shape[:2]
+    if (height, width) == (h, w):
+        return image
+    side = max(h, -(-w * height // width)) if height <= width else max(w, -(-h * width // height))
+    image = resize_short_side(image, side)
+    top, left = (image.shape[0] - h) // 2, (image.shape[1] - w) // 2
+    return np.ascontiguousarray(image[top: top + h, left: left + w])

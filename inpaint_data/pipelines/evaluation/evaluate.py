@@ -16,12 +16,13 @@ from ... import storage
 from ...datasets.images import MAX_PIXELS, write_image
 from ...errors import InputError
 from ...fileio import dumps_json
-from ...inference import without_hole
+from ...inference import describe_filler, make_filler, without_hole
 from ...maskgen.ratios import bin_labels, hole_ratio, ratio_bin, touches_border
-from ...metrics import l1, l2, psnr, ssim
+from ...metrics import l1, l1_hole, l2, psnr, ssim
 from ...report import image_grid
 from ...set_metrics import fid, inception_discriminative_scores
 from .data import ImageRef, PackedMask, fit_image, list_images, load_masks, pair_chunks, read_images
+from .predictions import SavedPredictions
 from .scoring import FeatureScorer, MetricWeights
 
 GROUPS = ("all", "border", "no border")
@@ -42,6 +43,23 @@ class EvalSpec:
     keep_worst_best: int = 4
     max_pixels: int | None = MAX_PIXELS
     trust_code: bool = False  # a torchscript: model runs only with the user's consent
+    predictions: str | None = None  # a folder of images another tool saved (predictions.py)
+
+
+def spec_filler(spec: EvalSpec, uses=None):
+    """(fill, fill_batch, filler) of `spec`: its model or baseline (inference.make_filler), or
+    its saved predictions (fill None, fill_batch the SavedPredictions; `uses` from its check_pairs)."""
+    if spec.predictions is not None:
+        if spec.model or spec.baseline:
+            raise InputError("give one of --model, --baseline and --predictions")
+        saved = SavedPredictions(spec.predictions, spec.max_pixels, uses)
+        return None, saved, saved
+    return make_filler(spec.model, spec.baseline, spec.device, spec.trust_code)
+
+
+def describe_spec(spec: EvalSpec, filler) -> str:
+    """What was scored, for the report: `predictions DIR`, or the model or baseline."""
+    return f"predictions {spec.predictions}" if spec.predictions else describe_filler(spec.model, spec.baseline, filler)
 
 
 @dataclass
@@ -127,7 +145,10 @@ def _score_batch(batch, fill_batch, scorer, bins, result: Evaluation) -> None:
     holes = np.stack([m.hole() for _, _, m in batch])
     truths = np.stack([image for _, image, _ in batch])
     # the filler sees no pixel of the hole; the known pixels of what it returns are the truth's
-    filled = np.where(holes[..., None], fill_batch(without_hole(truths, holes), holes), truths)
+    blind = without_hole(truths, holes)
+    fills = (fill_batch(blind, holes, [(key, mask.key) for key, _, mask in batch])
+             if getattr(fill_batch, "takes_pairs", False) else fill_batch(blind, holes))
+    filled = np.where(holes[..., None], fills, truths)
     extra = scorer.score(truths, filled) if scorer else {}
     for name, (real, fake) in extra.pop("features", {}).items():
         result.add_features(name, [real], [fake])
@@ -135,7 +156,8 @@ def _score_batch(batch, fill_batch, scorer, bins, result: Evaluation) -> None:
         truth, out, hole = truths[i], filled[i], holes[i]
         ratio = hole_ratio(hole)
         case = Case(key, mask.key, ratio, ratio_bin(ratio, bins), touches_border(hole.astype(np.uint8)), {
-            "l1": 100 * l1(out, truth), "l2": 100 * l2(out, truth), "psnr": min(psnr(out, truth), PSNR_CAP),
+            "l1": 100 * l1(out, truth), "l1_hole": 100 * l1_hole(out, truth, hole), "l2": 100 * l2(out, truth),
+            "psnr": min(psnr(out, truth), PSNR_CAP),
             "ssim": ssim(out, truth), **{name: float(values[i]) for name, values in extra.items()}})
         result.cases.append(case)
         masked = truth.copy()
@@ -168,6 +190,8 @@ def evaluate(images: str, masks: str, fill: Callable[[np.ndarray, np.ndarray], n
     fill_batch = fill_batch or batch_filler(fill)
     result = Evaluation()
     chunks = plan_chunks(images, masks, skipped, max_pixels)
+    if hasattr(fill_batch, "check_pairs"):
+        fill_batch.check_pairs([pair for pairs in chunks for pair in pairs])
     if on_total:
         on_total(sum(map(len, chunks)))
     for pairs in chunks:
@@ -181,15 +205,25 @@ def evaluate(images: str, masks: str, fill: Callable[[np.ndarray, np.ndarray], n
 
 
 #: Per-case metrics averaged in each row (those present), and the set metrics after them.
-CASE_METRICS = ("l1", "l2", "psnr", "ssim", "lpips_alex", "lpips_vgg")
-SET_METRICS = ("fid", "p_ids", "u_ids")
+CASE_METRICS = ("l1", "l1_hole", "l2", "psnr", "ssim", "lpips_alex", "lpips_vgg")
+SET_METRICS = ("fid", "p_ids", "u_ids", "lpips_fid100_f1")
+
+
+def lpips_fid100_f1(lpips: float, fid: float, fid_scale: float = 100.0) -> float:
+    """LaMa's summary of a row (saicinpainting/evaluation/evaluator.py, `lpips_fid100_f1`): the
+    harmonic mean of 1 - LPIPS (VGG, as its LPIPSScore) and max(0, 100 - FID) / 100, with its
+    1e-3 in the denominator."""
+    neg_lpips = 1 - lpips
+    fid_rel = max(0.0, fid_scale - fid) / fid_scale
+    return 2 * neg_lpips * fid_rel / (neg_lpips + fid_rel + 1e-3)
 
 
 def summarise(cases: list[Case], bins: str = "nvidia",
               features: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> list[dict]:
     """Rows per (bin, group) with the mean per-case metrics and, with Inception features, FID
     (at least 2 cases) and P-IDS / U-IDS of the row's cases in the "all" group (the papers do
-    not split them by border); bins with no case are left out."""
+    not split them by border), and LaMa's lpips_fid100_f1 there with LPIPS VGG too; bins with no
+    case are left out."""
     rows = []
     labels = bin_labels(bins)
     inception = (features or {}).get("inception")
@@ -207,6 +241,8 @@ def summarise(cases: list[Case], bins: str = "nvidia",
                 real, fake = inception[0][chosen], inception[1][chosen]
                 row["fid"] = fid(real, fake) if len(chosen) >= 2 else None
                 row["p_ids"], row["u_ids"] = inception_discriminative_scores(real, fake)
+                if row["fid"] is not None and "lpips_vgg" in row:
+                    row["lpips_fid100_f1"] = lpips_fid100_f1(row["lpips_vgg"], row["fid"])
             rows.append(row)
     return rows
 

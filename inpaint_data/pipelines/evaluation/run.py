@@ -8,9 +8,8 @@ from dataclasses import dataclass, field, replace
 
 from ... import storage
 from ...errors import InputError
-from ...inference import describe_filler, make_filler
 from ..options import RunOptions
-from .evaluate import EvalSpec, check_report_folder, evaluate, summarise, write_report
+from .evaluate import EvalSpec, check_report_folder, describe_spec, evaluate, spec_filler, summarise, write_report
 from .scoring import FeatureScorer, MetricWeights, check_weights, missing_metrics
 
 
@@ -37,7 +36,7 @@ def run_evaluation(images: str, masks: str, out_dir: storage.Location, spec: Eva
     before any work; `inference.FillerError` when the model file does not load.
     """
     check_report_folder(out_dir, overwrite)
-    fill, fill_batch, filler = make_filler(spec.model, spec.baseline, spec.device, spec.trust_code)
+    fill, fill_batch, filler = spec_filler(spec)
     weights = spec.weights or MetricWeights()
     learned = bool(weights.inception or weights.lpips_backbones)
     skipped: list[dict] = []
@@ -62,7 +61,7 @@ def run_evaluation(images: str, masks: str, out_dir: storage.Location, spec: Eva
                           bins=spec.bins, scorer=scorer, on_chunk=options.progress, on_total=options.total)
     if not result.cases:
         raise InputError(f"no readable images in {images}")
-    what = describe_filler(spec.model, spec.baseline, filler)
+    what = describe_spec(spec, filler)
     rows = summarise(result.cases, spec.bins, result.features())
     write_report(out_dir, rows, result.cases, result.strips,
                  {"images": images, "masks": masks, "filler": what, "bins": spec.bins, "skipped": skipped}, overwrite)

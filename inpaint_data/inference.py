@@ -13,7 +13,25 @@ import numpy as np
 from . import storage
 from .errors import InputError, first_line
 
-BASELINES = ("telea", "navier-stokes", "mean-fill")
+BASELINES = ("telea", "navier-stokes", "mean-fill", "patchmatch")
+#: PatchMatch's patches: 7 x 7 pixels (radius 3), Barnes et al. 2009's size; the search is seeded
+#: alike for every image, so a fill depends on the image and the hole alone.
+PATCHMATCH_RADIUS = 3
+PATCHMATCH_SEED = 0
+
+
+def _patchmatch(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """PatchMatch (Barnes et al. 2009), the classical baseline of the DeepFill papers, by the
+    pypatchmatch package (an optional dependency: `pip install "inpaint-data[patchmatch]"`)."""
+    try:
+        from patchmatch import patch_match
+    except ImportError:
+        raise InputError('baseline patchmatch needs the pypatchmatch package: pip install "inpaint-data[patchmatch]"') \
+            from None
+    if not patch_match.patchmatch_available:
+        raise InputError("baseline patchmatch: pypatchmatch is installed but its native library did not load")
+    patch_match.set_random_seed(PATCHMATCH_SEED)
+    return patch_match.inpaint(np.ascontiguousarray(image), hole.astype(np.uint8), patch_size=PATCHMATCH_RADIUS)
 
 
 def composite_uint8(filled: np.ndarray, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
@@ -29,8 +47,8 @@ def without_hole(images: np.ndarray, holes: np.ndarray) -> np.ndarray:
 
 
 def baseline_fill(image: np.ndarray, hole: np.ndarray, method: str, radius: int = 5) -> np.ndarray:
-    """OpenCV's Telea or Navier-Stokes inpainting, or the mean colour of the known pixels; the
-    hole's pixels are zeroed first."""
+    """OpenCV's Telea or Navier-Stokes inpainting, PatchMatch, or the mean colour of the known
+    pixels; the hole's pixels are zeroed first."""
     image = without_hole(image, hole)
     if method == "mean-fill":
         known = ~hole
@@ -39,6 +57,8 @@ def baseline_fill(image: np.ndarray, hole: np.ndarray, method: str, radius: int 
     elif method in ("telea", "navier-stokes"):
         flag = cv2.INPAINT_TELEA if method == "telea" else cv2.INPAINT_NS
         filled = cv2.inpaint(np.ascontiguousarray(image), hole.astype(np.uint8) * 255, radius, flag)
+    elif method == "patchmatch":
+        filled = _patchmatch(image, hole)
     else:
         raise ValueError(f"unknown baseline {method!r}; expected one of {BASELINES}")
     return composite_uint8(filled, image, hole)

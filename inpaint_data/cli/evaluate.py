@@ -35,7 +35,9 @@ TRUST_HELP = ("Run a --model torchscript:PATH: TorchScript is code (it may read 
 @click.option("--masks", required=True, type=LocationType(exists=True, file_okay=False),
               help="Mask shards (e.g. `masks --balance nvidia`) or a folder of mask PNGs (255 = hole).")
 @click.option("--model", help=MODEL_HELP)
-@click.option("--baseline", type=click.Choice(BASELINES), help="OpenCV inpainting or mean colour, no model needed.")
+@click.option("--baseline", type=click.Choice(BASELINES),
+              help="OpenCV inpainting (Telea, Navier-Stokes), mean colour, or PatchMatch (needs "
+                   "`pip install \"inpaint-data[patchmatch]\"`); no model needed.")
 @click.option("--predictions", type=LocationType(exists=True, file_okay=False),
               help="Score images another tool saved instead of filling: for image K with mask M the file named "
                    "K_M, K (ours, MAT's, CoModGAN's) or M (LaMa's predict.py), any image extension, at the mask's "
@@ -110,8 +112,8 @@ def evaluate_command(ctx, images, masks, model, baseline, predictions, trust_cod
 
 
 #: Column title and format of each metric in the terminal table.
-COLUMNS = {"l1": ("L1 %", ".2f"), "l1_hole": ("L1 hole", ".2f"), "l2": ("L2 %", ".2f"), "psnr": ("PSNR", ".2f"),
-           "ssim": ("SSIM", ".3f"),
+COLUMNS = {"l1": ("L1 %", ".2f"), "l2": ("L2 %", ".2f"), "psnr": ("PSNR", ".2f"), "ssim": ("SSIM", ".3f"),
+           "l1_hole": ("L1 hole", ".2f"),
            "lpips_alex": ("LPIPS-A", ".4f"), "lpips_vgg": ("LPIPS-V", ".4f"), "fid": ("FID", ".2f"),
            "p_ids": ("P-IDS", ".3f"), "u_ids": ("U-IDS", ".3f"), "lpips_fid100_f1": ("F1", ".4f")}
 

@@ -145,23 +145,36 @@ def train():
                    "image B x 3 x H x W in [0, 1], mask B x 1 x H x W with 1 = hole, returns the composite in "
                    "[0, 1], any size and mask dtype (IOPaint runs it as its LaMa model). RUN_DIR may also be "
                    "a model file from `export`.")
+@click.option("--onnx", is_flag=True,
+              help="Write an ONNX model in the same convention instead, for 1 x 3 x S x S float images and masks, "
+                   "S the --trace-size (pad or resize to it); needs `pip install \"inpaint-data[onnx]\"`. RUN_DIR "
+                   "may also be a model file from `export`.")
 @click.option("--trace-size", type=click.IntRange(min=8), default=256, show_default=True,
-              help="--torchscript: side of the example traced (rounded up to the model's size step).")
+              help="--torchscript: side of the example traced; --onnx: the model's input side (each rounded up to "
+                   "the model's size step).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out that `export` did not write.")
-def export(run_dir, out_file, which, torchscript, trace_size, overwrite):
-    """An inference checkpoint (weights + model config) from a training run, or a TorchScript model
-    that eval and inpaint take as --model torchscript:PATH (and other tools as they take big-lama.pt)."""
-    from ..pipelines.training.checkpoints import export_model, export_torchscript
+def export(run_dir, out_file, which, torchscript, onnx, trace_size, overwrite):
+    """An inference checkpoint (weights + model config) from a training run, a TorchScript model
+    that eval and inpaint take as --model torchscript:PATH (and other tools as they take
+    big-lama.pt), or an ONNX model for onnxruntime."""
+    from ..pipelines.training.checkpoints import export_model, export_onnx_file, export_torchscript
 
-    if not torchscript and not storage.is_dir(run_dir):
-        raise click.UsageError(f"{run_dir} is not a run folder (a model file is taken with --torchscript)")
+    if torchscript and onnx:
+        raise click.UsageError("give --torchscript or --onnx, not both")
+    if not (torchscript or onnx) and not storage.is_dir(run_dir):
+        raise click.UsageError(f"{run_dir} is not a run folder (a model file is taken with --torchscript or --onnx)")
     try:
-        info = (export_torchscript(run_dir, out_file, which, trace_size, overwrite) if torchscript
-                else export_model(run_dir, out_file, which, overwrite))
+        if onnx:
+            info = export_onnx_file(run_dir, out_file, which, trace_size, overwrite)
+        elif torchscript:
+            info = export_torchscript(run_dir, out_file, which, trace_size, overwrite)
+        else:
+            info = export_model(run_dir, out_file, which, overwrite)
     except FileNotFoundError as e:
         raise click.UsageError(str(e)) from None
-    click.echo(f"wrote {out_file}: {info['model_config']} at step {info['step']}"
-               + (", TorchScript, any size (IOPaint takes it as big-lama.pt)" if torchscript else ""))
+    kind = (f", ONNX, 1 x 3 x {info['size']} x {info['size']}" if onnx else
+            ", TorchScript, any size (IOPaint takes it as big-lama.pt)" if torchscript else "")
+    click.echo(f"wrote {out_file}: {info['model_config']} at step {info['step']}{kind}")
 
 
 @click.command("import")

@@ -97,3 +97,45 @@ def trace_model(model: nn.Module, config: dict, size: int) -> torch.jit.ScriptMo
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer notes on Python ints; outputs checked at other sizes in the tests
         return torch.jit.trace(wrapped, (image, mask), check_trace=False)
+
+
+#: Metadata key of an ONNX model exported by us (`export --onnx`): JSON {"model_config", "size", ...}.
+ONNX_INFO = "inpaint_data"
+
+
+def export_onnx(model: nn.Module, config: dict, size: int, path: str | Path, info: dict) -> None:
+    """The model in LaMa's convention (LamaConvention) as an ONNX file for 1 x 3 x size x size
+    images and 1 x 1 x size x size float masks (torch.onnx's dynamo exporter, opset 18, which
+    needs the onnx and onnxscript packages); `info` is stored as the model's metadata."""
+    import json
+    import logging
+
+    import onnx
+
+    wrapped = LamaConvention(model.cpu().eval(), config).eval()
+    image = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(0))
+    mask = torch.zeros(1, 1, size, size)
+    mask[..., size // 4: size // 2, size // 4: 3 * size // 4] = 1
+    quiet = logging.getLogger("torch.onnx")
+    level, quiet.level = quiet.level, logging.ERROR
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            program = torch.onnx.export(wrapped, (image, mask), dynamo=True, opset_version=18,
+                                        input_names=["image", "mask"], output_names=["composite"], verbose=False)
+    finally:
+        quiet.level = level
+    proto = program.model_proto
+    entry = proto.metadata_props.add()
+    entry.key, entry.value = ONNX_INFO, json.dumps(info)
+    onnx.save(proto, str(path))
+
+
+def is_our_onnx(path: str | Path) -> bool:
+    """Whether `path` is an ONNX model `export --onnx` wrote (its metadata names us)."""
+    try:
+        import onnx
+
+        return any(p.key == ONNX_INFO for p in onnx.load(str(path), load_external_data=False).metadata_props)
+    except Exception:  # not ONNX, or onnx not installed: not ours
+        return False

@@ -40,7 +40,7 @@ def test_telea_table_gets_worse_with_bigger_holes(sample_images, balanced_masks,
     assert len(per_bin) == 6 and all(r["count"] == 20 for r in per_bin)
     l1s, psnrs = [r["l1"] for r in per_bin], [r["psnr"] for r in per_bin]
     assert l1s == sorted(l1s) and psnrs == sorted(psnrs, reverse=True)
-    assert (tmp_path / "metrics.csv").read_text().startswith("bin,group,count,l1,l2,psnr,ssim")
+    assert (tmp_path / "metrics.csv").read_text().startswith("bin,group,count,l1,l2,psnr,ssim,l1_hole")
     assert cv2.imread(str(tmp_path / "worst_best.png")).shape == (4 + 8 * (128 + 4), 4 + 3 * 128 + 4, 3)  # 4 px gaps
 
 

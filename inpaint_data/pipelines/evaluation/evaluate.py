@@ -156,9 +156,9 @@ def _score_batch(batch, fill_batch, scorer, bins, result: Evaluation) -> None:
         truth, out, hole = truths[i], filled[i], holes[i]
         ratio = hole_ratio(hole)
         case = Case(key, mask.key, ratio, ratio_bin(ratio, bins), touches_border(hole.astype(np.uint8)), {
-            "l1": 100 * l1(out, truth), "l1_hole": 100 * l1_hole(out, truth, hole), "l2": 100 * l2(out, truth),
-            "psnr": min(psnr(out, truth), PSNR_CAP),
-            "ssim": ssim(out, truth), **{name: float(values[i]) for name, values in extra.items()}})
+            "l1": 100 * l1(out, truth), "l2": 100 * l2(out, truth), "psnr": min(psnr(out, truth), PSNR_CAP),
+            "ssim": ssim(out, truth), "l1_hole": 100 * l1_hole(out, truth, hole),
+            **{name: float(values[i]) for name, values in extra.items()}})
         result.cases.append(case)
         masked = truth.copy()
         masked[hole] = 255
@@ -205,7 +205,7 @@ def evaluate(images: str, masks: str, fill: Callable[[np.ndarray, np.ndarray], n
 
 
 #: Per-case metrics averaged in each row (those present), and the set metrics after them.
-CASE_METRICS = ("l1", "l1_hole", "l2", "psnr", "ssim", "lpips_alex", "lpips_vgg")
+CASE_METRICS = ("l1", "l2", "psnr", "ssim", "l1_hole", "lpips_alex", "lpips_vgg")
 SET_METRICS = ("fid", "p_ids", "u_ids", "lpips_fid100_f1")
 
 

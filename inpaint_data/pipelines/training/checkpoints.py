@@ -183,6 +183,19 @@ def import_model(source: str | Path, out_path: str | Path, overwrite: bool = Fal
             "settings": imported.settings}
 
 
+def _model_to_export(source: str | Path, which: str):
+    """(model, config, step, train_size) from a run folder or an exported model file."""
+    from ...models.registry import get_model
+
+    if Path(source).is_file():
+        model, config, train_size = load_exported(source)
+        return model, config, load_pt(source, "model").get("step"), train_size
+    state, config, step = trained_weights(source, which)
+    model = get_model(config["model"], **config)
+    model.load_state_dict(state)
+    return model, config, step, run_train_size(source)
+
+
 def export_torchscript(source: str | Path, out_path: str | Path, which: str = "best", trace_size: int = 256,
                        overwrite: bool = False) -> dict:
     """A TorchScript model in LaMa's `to_jit.py` convention (models.exported.LamaConvention) from a
@@ -194,20 +207,37 @@ def export_torchscript(source: str | Path, out_path: str | Path, which: str = "b
 
     refuse_foreign(out_path, is_exported_file, overwrite)
 
-    from ...models.registry import get_model, model_entry
+    from ...models.registry import model_entry
 
-    if Path(source).is_file():
-        model, config, train_size = load_exported(source)
-        step = load_pt(source, "model").get("step")
-    else:
-        state, config, step = trained_weights(source, which)
-        model = get_model(config["model"], **config)
-        model.load_state_dict(state)
-        train_size = run_train_size(source)
+    model, config, step, train_size = _model_to_export(source, which)
     multiple = model_entry(config["model"]).multiple(config)
     traced = trace_model(model, config, -(-trace_size // multiple) * multiple)
     info = {"multiple": 1, "model_multiple": multiple, "model_config": config, "step": step, "version": __version__,
             "train_size": train_size}
     with atomic_file(out_path) as tmp:
         torch.jit.save(traced, str(tmp), _extra_files={TORCHSCRIPT_INFO: json.dumps(info)})
+    return info
+
+
+def export_onnx_file(source: str | Path, out_path: str | Path, which: str = "best", size: int = 256,
+                     overwrite: bool = False) -> dict:
+    """An ONNX model in LaMa's convention for size x size images (rounded up to the model's size
+    step), from a run folder or an exported model file; the config is in its metadata. An
+    existing `out_path` is replaced only if `export` wrote it, or with `overwrite`."""
+    from ...models.exported import export_onnx, is_our_onnx
+    from ...models.registry import model_entry
+
+    try:
+        import onnx  # noqa: F401
+        import onnxscript  # noqa: F401
+    except ImportError:
+        raise InputError('export --onnx needs the onnx and onnxscript packages: pip install "inpaint-data[onnx]"') \
+            from None
+    refuse_foreign(out_path, is_our_onnx, overwrite)
+    model, config, step, train_size = _model_to_export(source, which)
+    multiple = model_entry(config["model"]).multiple(config)
+    size = -(-size // multiple) * multiple
+    info = {"size": size, "model_config": config, "step": step, "version": __version__, "train_size": train_size}
+    with atomic_file(out_path) as tmp:
+        export_onnx(model, config, size, tmp, info)
     return info

@@ -11,6 +11,7 @@ PACKAGE = Path(inpaint_data.__file__).parent
 #: Layer of each top-level module or subpackage of inpaint_data; a module may import its own
 #: layer and the ones below. docs/architecture.md draws the same map.
 LAYERS = {"__init__": 0, "errors": 0, "fileio": 0, "storage": 0, "metrics": 0, "set_metrics": 0, "report": 0,
+          "protocols": 0,
           "models": 1,
           "maskgen": 2, "edges": 2,
           "datasets": 3, "inference": 3, "highres": 3,

@@ -9,6 +9,7 @@ import click
 from ..datasets.images import MAX_PIXELS
 from ..inference import BASELINES, TRUST_FLAG
 from ..maskgen.ratios import BIN_SCHEMES
+from ..protocols import PROTOCOLS
 from .params import LocationType
 
 
@@ -32,8 +33,14 @@ TRUST_HELP = ("Run a --model torchscript:PATH: TorchScript is code (it may read 
 
 @click.command("eval")
 @click.option("--images", required=True, type=LocationType(exists=True), help="Test image shards or an image folder.")
-@click.option("--masks", required=True, type=LocationType(exists=True, file_okay=False),
+@click.option("--masks", type=LocationType(exists=True, file_okay=False),
               help="Mask shards (e.g. `masks --balance nvidia`) or a folder of mask PNGs (255 = hole).")
+@click.option("--protocol", type=click.Choice(list(PROTOCOLS)),
+              help="A published set-up instead of --masks: its image list (found in the --images folder), mask "
+                   "style and size (one mask per image, drawn into --out/masks), seed and bins. "
+                   "See docs/evaluation.md.")
+@click.option("--first", type=click.IntRange(min=1),
+              help="--protocol: only the first N images of its list (a quick check, not the published protocol).")
 @click.option("--model", help=MODEL_HELP)
 @click.option("--baseline", type=click.Choice(BASELINES),
               help="OpenCV inpainting (Telea, Navier-Stokes), mean colour, or PatchMatch (needs "
@@ -68,9 +75,9 @@ TRUST_HELP = ("Run a --model torchscript:PATH: TorchScript is code (it may read 
               help="Also print the results as the papers print them: bins as rows, metrics as columns "
                    "(every image of a bin). LaTeX uses booktabs' rules.")
 @click.pass_context
-def evaluate_command(ctx, images, masks, model, baseline, predictions, trust_code, out_dir, overwrite, bins,
-                     inception_weights, lpips_backbone, lpips_heads, batch_size, max_pixels, device, workers,
-                     table_format):
+def evaluate_command(ctx, images, masks, protocol, first, model, baseline, predictions, trust_code, out_dir,
+                     overwrite, bins, inception_weights, lpips_backbone, lpips_heads, batch_size, max_pixels,
+                     device, workers, table_format):
     """Per hole-ratio bin and border/no-border: L1 (%), L2 (%), PSNR, SSIM on the composite, and
     LPIPS, FID, P-IDS and U-IDS when their weights are given.
 
@@ -79,11 +86,16 @@ def evaluate_command(ctx, images, masks, model, baseline, predictions, trust_cod
     """
     from ..inference import FillerError
     from ..pipelines.evaluation.evaluate import EvalSpec
+    from ..pipelines.evaluation.protocols import run_protocol
     from ..pipelines.evaluation.run import run_evaluation
     from ..pipelines.evaluation.scoring import MetricWeights
     from ..pipelines.options import RunOptions
     from .progress import progress
 
+    if (masks is None) == (protocol is None):
+        raise click.UsageError("give --masks or --protocol")
+    if first and not protocol:
+        raise click.UsageError("--first goes with --protocol")
     weights = MetricWeights(inception=inception_weights, lpips_backbones=_per_net(lpips_backbone, "--lpips-backbone"),
                             lpips_heads=_per_net(lpips_heads, "--lpips-heads"))
     spec = EvalSpec(model=model, baseline=baseline, predictions=predictions, weights=weights, device=device,
@@ -92,7 +104,10 @@ def evaluate_command(ctx, images, masks, model, baseline, predictions, trust_cod
         options = RunOptions(workers=workers, ray_address=ctx.obj.get("ray_address") if ctx.obj else None,
                              on_progress=bar.update, on_total=bar.set_total)
         try:
-            report = run_evaluation(images, masks, out_dir, spec, options, overwrite)
+            if protocol:
+                report = run_protocol(protocol, images, out_dir, spec, options, overwrite, first)
+            else:
+                report = run_evaluation(images, masks, out_dir, spec, options, overwrite)
         except FillerError as e:
             raise click.ClickException(str(e)) from None
         except ValueError as e:

@@ -14,6 +14,7 @@ from ...datasets.codec import decode_sample
 from ...datasets.geometry import resize_short_side
 from ...datasets.images import MAX_PIXELS, ImageError, find_images, read_gray8, read_rgb
 from ...datasets.readers import detect_format, read_samples, shard_paths, shard_records
+from ...errors import InputError
 
 
 def is_shard_folder(path: str) -> bool:
@@ -41,6 +42,19 @@ def list_images(path: str) -> list[ImageRef]:
             refs += [ImageRef(key, str(shard), True) for key in sorted(k for k, _ in shard_records(shard))]
         return refs
     return [ImageRef(key, file) for file, key in sorted(find_images([path]), key=lambda t: t[1])]
+
+
+def named_images(folder: str, names: tuple[str, ...]) -> list[ImageRef]:
+    """The files `names` of an image folder (found anywhere under it), in that order; InputError
+    when some are not there (how many, and the first)."""
+    if is_shard_folder(folder):
+        raise InputError(f"{folder} holds shards; an image list (--protocol) takes a folder of image files")
+    found = {storage.name_of(file): ImageRef(key, file) for file, key in find_images([folder])}
+    missing = [name for name in names if name not in found]
+    if missing:
+        raise InputError(f"{len(missing):,} of the list's {len(names):,} images are not in {folder} "
+                         f"(the first: {missing[0]})")
+    return [found[name] for name in names]
 
 
 def read_images(refs: list[ImageRef], max_pixels: int | None = MAX_PIXELS

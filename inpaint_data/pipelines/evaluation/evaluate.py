@@ -21,7 +21,7 @@ from ...maskgen.ratios import bin_labels, hole_ratio, ratio_bin, touches_border
 from ...metrics import l1, l1_hole, l2, psnr, ssim
 from ...report import image_grid
 from ...set_metrics import fid, inception_discriminative_scores
-from .data import ImageRef, PackedMask, fit_image, list_images, load_masks, pair_chunks, read_images
+from .data import ImageRef, PackedMask, fit_image, list_images, load_masks, named_images, pair_chunks, read_images
 from .predictions import SavedPredictions
 from .scoring import FeatureScorer, MetricWeights
 
@@ -44,6 +44,7 @@ class EvalSpec:
     max_pixels: int | None = MAX_PIXELS
     trust_code: bool = False  # a torchscript: model runs only with the user's consent
     predictions: str | None = None  # a folder of images another tool saved (predictions.py)
+    image_names: tuple[str, ...] | None = None  # only these files of the image folder, in this order (protocols.py)
 
 
 def spec_filler(spec: EvalSpec, uses=None):
@@ -170,9 +171,10 @@ CHUNK = 64
 
 
 def plan_chunks(images: str, masks: str, skipped: list[dict] | None = None, max_pixels: int | None = MAX_PIXELS,
-                chunk: int = CHUNK) -> list[list[tuple[ImageRef, PackedMask]]]:
-    """The pairs of the protocol (pair k: image k mod N, mask k mod M, both in key order) in chunks."""
-    refs = list_images(images)
+                chunk: int = CHUNK, names: tuple[str, ...] | None = None) -> list[list[tuple[ImageRef, PackedMask]]]:
+    """The pairs of the protocol (pair k: image k mod N, mask k mod M, both in key order) in
+    chunks; with `names`, the images are those files of the folder `images`, in that order."""
+    refs = list_images(images) if names is None else named_images(images, names)
     mask_list = load_masks(masks, skipped, max_pixels)
     return [[(refs[i], mask_list[m]) for _, i, m in run] for run in pair_chunks(len(refs), len(mask_list), chunk)]
 
@@ -180,7 +182,8 @@ def plan_chunks(images: str, masks: str, skipped: list[dict] | None = None, max_
 def evaluate(images: str, masks: str, fill: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
              keep_worst_best: int = 4, skipped: list[dict] | None = None, max_pixels: int | None = MAX_PIXELS,
              fill_batch: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None, batch_size: int = 16,
-             bins: str = "nvidia", scorer: FeatureScorer | None = None, on_chunk=None, on_total=None) -> Evaluation:
+             bins: str = "nvidia", scorer: FeatureScorer | None = None, on_chunk=None, on_total=None,
+             names: tuple[str, ...] | None = None) -> Evaluation:
     """Score a filler in this process on max(images, masks) pairs: pair k is image k mod N with
     mask k mod M, both in key order (so a few images can cover a whole mask set).
     `fill(image, hole) -> filled uint8` fills one image, `fill_batch(images, holes)` a batch of
@@ -189,7 +192,7 @@ def evaluate(images: str, masks: str, fill: Callable[[np.ndarray, np.ndarray], n
     `on_total(n_pairs)` is called once planned, `on_chunk(n_pairs)` after each chunk (progress)."""
     fill_batch = fill_batch or batch_filler(fill)
     result = Evaluation()
-    chunks = plan_chunks(images, masks, skipped, max_pixels)
+    chunks = plan_chunks(images, masks, skipped, max_pixels, names=names)
     if hasattr(fill_batch, "check_pairs"):
         fill_batch.check_pairs([pair for pairs in chunks for pair in pairs])
     if on_total:

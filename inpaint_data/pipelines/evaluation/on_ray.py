@@ -52,7 +52,7 @@ def evaluate_on_ray(images: str, masks: str, spec: EvalSpec, workers: int, chunk
         spec.weights, inception=storage.for_workers(spec.weights.inception),
         lpips_backbones={k: storage.for_workers(v) for k, v in spec.weights.lpips_backbones.items()},
         lpips_heads={k: storage.for_workers(v) for k, v in spec.weights.lpips_heads.items()}))
-    chunks = plan_chunks(images, masks, skipped, spec.max_pixels, chunk)
+    chunks = plan_chunks(images, masks, skipped, spec.max_pixels, chunk, spec.image_names)
     uses = spec_filler(spec)[1].check_pairs([pair for pairs in chunks for pair in pairs]) if spec.predictions else None
     if on_total:
         on_total(sum(map(len, chunks)))

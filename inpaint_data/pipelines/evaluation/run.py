@@ -58,7 +58,8 @@ def run_evaluation(images: str, masks: str, out_dir: storage.Location, spec: Eva
     else:
         result = evaluate(images, masks, fill, keep_worst_best=spec.keep_worst_best, skipped=skipped,
                           max_pixels=spec.max_pixels, fill_batch=fill_batch, batch_size=spec.batch_size,
-                          bins=spec.bins, scorer=scorer, on_chunk=options.progress, on_total=options.total)
+                          bins=spec.bins, scorer=scorer, on_chunk=options.progress, on_total=options.total,
+                          names=spec.image_names)
     if not result.cases:
         raise InputError(f"no readable images in {images}")
     what = describe_spec(spec, filler)

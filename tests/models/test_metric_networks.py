@@ -10,7 +10,9 @@ from inpaint_data.models.inception import FIDInceptionV3, _tf_avg_pool, load_fid
 from inpaint_data.models.lpips import LPIPS, NETS, load_lpips, set_weights
 from tests.metric_oracles import image_pairs, random_lpips
 
-LPIPS_REFERENCE = json.loads((Path(__file__).parents[1] / "data" / "lpips" / "reference.json").read_text())
+LPIPS_DATA = Path(__file__).parents[1] / "data" / "lpips"
+LPIPS_REFERENCE = json.loads((LPIPS_DATA / "reference.json").read_text())
+TORCHVISION_REFERENCE = json.loads((LPIPS_DATA / "torchvision_reference.json").read_text())
 
 
 def test_fid_inception_has_pytorch_fids_parameters_and_names():
@@ -72,6 +74,29 @@ def test_lpips_matches_the_lpips_package(net):
     with torch.no_grad():
         ours = random_lpips(net)(a, b)
     torch.testing.assert_close(ours, torch.tensor(LPIPS_REFERENCE[net]), atol=1e-6, rtol=1e-4)
+
+
+@pytest.mark.parametrize("net", sorted(NETS))
+def test_lpips_matches_the_lpips_package_on_torchvisions_own_backbone(net):
+    """An oracle without our layers (tests/data/lpips/make_torchvision_reference.py): the lpips
+    package on torchvision 0.28's AlexNet / VGG16, weights by formula from torchvision's own
+    parameter names and shapes, which our loader must take as they are."""
+    import sys
+
+    sys.path.insert(0, str(LPIPS_DATA))
+    from formula import backbone_weights, head_weights
+    from formula import image_pairs as formula_pairs
+
+    reference = TORCHVISION_REFERENCE[net]
+    keys = [(k, shape) for k, shape in reference["backbone"]]
+    backbone = {k: torch.from_numpy(v) for k, v in backbone_weights(keys).items()}
+    heads = {f"lin{k}.model.1.weight": torch.from_numpy(w) for k, w in enumerate(head_weights(reference["heads"]))}
+    model = LPIPS(net)
+    set_weights(model, backbone, heads)
+    a, b = (torch.from_numpy(x) for x in formula_pairs())
+    with torch.no_grad():
+        ours = model.eval()(a, b).flatten()
+    torch.testing.assert_close(ours, torch.tensor(reference["distances"]), atol=1e-6, rtol=1e-4)
 
 
 def test_lpips_is_zero_for_identical_images_and_grows_with_noise():

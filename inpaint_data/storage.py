@@ -346,19 +346,17 @@ def rename(source: Location, target: Location) -> None:
 
 
 def publish(local: Path, final: str) -> None:
-    """Upload a finished local file or folder to the remote `final`: under a temporary key of
-    ours first, then moved into place (replacing what is there), so `final` is whole or absent."""
+    """Upload a finished local file to the remote `final`: under a temporary key of ours first,
+    then moved into place (replacing what is there), so `final` is whole or absent. A folder
+    cannot be published so: an object store shows its objects one at a time (jobs refuse
+    `--format files` on a URL, see pipelines/jobs/engine.py)."""
+    if local.is_dir():
+        raise ValueError(f"{local} is a folder; an object store cannot show a folder whole")
     fs, path = filesystem(final)
     tmp = f"{path.rsplit('/', 1)[0]}/{temp_name(name_of(path))}"
     try:
-        if local.is_dir():
-            fs.put(str(local), tmp, recursive=True)
-            with contextlib.suppress(FileNotFoundError):
-                fs.rm(path, recursive=True)
-            fs.mv(tmp, path, recursive=True)
-        else:
-            fs.put_file(str(local), tmp)
-            fs.mv(tmp, path)
+        fs.put_file(str(local), tmp)
+        fs.mv(tmp, path)
     except BaseException:
         with contextlib.suppress(Exception):
             fs.rm(tmp, recursive=True)

@@ -19,6 +19,7 @@ from typing import Any
 from ... import storage
 from ...datasets.manifest import check_job, claim_output, finish_manifest, output_lock
 from ...datasets.writers import read_stats, remove_temps, stats_name
+from ...errors import InputError
 from ..ray_runtime import check_address, ray_address
 from .job import JobOptions, JobResult, Totals
 from .shards import Produce, ShardPlan, write_shard
@@ -61,6 +62,10 @@ def run_job(
     """
     started = time.perf_counter()
     out_dir = storage.normalise(out_dir)
+    if options.fmt == "files" and storage.is_remote(out_dir):
+        raise InputError(f"--format files writes a folder per shard, which an object store cannot show whole (its "
+                         f"objects appear one at a time); write {storage.redact(str(out_dir))} as webdataset or "
+                         "parquet")
     check_job(out_dir, job)
     check_address(options.ray_address)
     with output_lock(out_dir):

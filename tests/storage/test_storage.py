@@ -17,7 +17,7 @@ def memory_root():
 
 
 @pytest.mark.parametrize("remote", [True, False])
-def test_publish_replaces_whole_files_and_folders_and_leaves_no_temporary(remote, memory_root, tmp_path):
+def test_publish_replaces_whole_files_refuses_folders_and_leaves_no_temporary(remote, memory_root, tmp_path):
     root = memory_root if remote else str(tmp_path / "out")
     storage.make_dirs(root)
     storage.write_bytes(storage.join(root, "a.json"), b"one")
@@ -27,8 +27,10 @@ def test_publish_replaces_whole_files_and_folders_and_leaves_no_temporary(remote
         folder = tmp_path / "shard"
         folder.mkdir()
         (folder / "k.png").write_bytes(b"png")
-        storage.publish(folder, storage.join(root, "shard-000000"))
-        assert storage.read_bytes(storage.join(root, "shard-000000", "k.png")) == b"png"
+        with pytest.raises(ValueError, match="cannot show a folder whole"):  # its objects would appear one by one
+            storage.publish(folder, storage.join(root, "shard-000000"))
+        storage.publish(folder / "k.png", storage.join(root, "k.png"))
+        assert storage.read_bytes(storage.join(root, "k.png")) == b"png"
     assert not [n for n in storage.list_names(root) if is_temp_name(n)]
     assert storage.create_exclusive(storage.join(root, "_lock"), b"mine")
     assert not storage.create_exclusive(storage.join(root, "_lock"), b"theirs")

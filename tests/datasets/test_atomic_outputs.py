@@ -49,14 +49,12 @@ def _whole(path: Path) -> str | None:
     return None
 
 
-@pytest.mark.parametrize("fmt", ["webdataset", "parquet"])
-def test_no_file_under_its_final_name_is_ever_partial(tmp_path, fmt):
-    out = tmp_path / "masks"
-    job = subprocess.Popen(
-        [sys.executable, "-m", "inpaint_data.cli", "masks", "--free-form", "--style", "deepfill", "--count", "240",
-         "--size", "384", "--shard-size", "60", "--format", fmt, "--workers", "0", "--out", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "OMP_NUM_THREADS": "1"})
+def _watch(command: list[str], out: Path) -> dict[Path, int]:
+    """Run `inpaint-data COMMAND` in another process and read every file under `out` with its
+    final name whenever it appears or changes; returns the files seen (and their last sizes)."""
+    job = subprocess.Popen([sys.executable, "-m", "inpaint_data.cli", *command, "--out", str(out)],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           env={**os.environ, "OMP_NUM_THREADS": "1"})
     checked, problems = {}, []
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
@@ -75,8 +73,31 @@ def test_no_file_under_its_final_name_is_ever_partial(tmp_path, fmt):
     output = job.communicate()[0]
     assert job.returncode == 0, output
     assert not problems, problems[:3]
+    return checked
+
+
+@pytest.mark.parametrize("fmt", ["webdataset", "parquet"])
+def test_no_file_under_its_final_name_is_ever_partial(tmp_path, fmt):
+    checked = _watch(["masks", "--free-form", "--style", "deepfill", "--count", "240", "--size", "384",
+                      "--shard-size", "60", "--format", fmt, "--workers", "0"], tmp_path / "masks")
     shards = [p for p in checked if p.suffix in (".tar", ".parquet")]
     assert len(shards) == 4 and any(p.suffix == ".json" for p in checked)
+
+
+def test_an_image_jobs_file_list_and_shards_are_never_partial(tmp_path):
+    """`shard` with a validation split: its two file lists (.files.parquet), manifests, stats and
+    shards, each read whole whenever it appears."""
+    import cv2
+    from skimage import data
+
+    images = tmp_path / "images"
+    images.mkdir()
+    for i, name in enumerate(("astronaut", "coffee", "chelsea", "rocket") * 6):
+        cv2.imwrite(str(images / f"{name}{i}.png"), cv2.cvtColor(getattr(data, name)(), cv2.COLOR_RGB2BGR))
+    checked = _watch(["shard", str(images), "--size", "128", "--val-fraction", "0.25", "--shard-size", "4",
+                      "--workers", "0"], tmp_path / "shards")
+    assert sum(p.name == ".files.parquet" for p in checked) == 2
+    assert sum(p.suffix == ".tar" for p in checked) >= 5
 
 
 def test_on_an_object_store_a_shard_is_whole_before_its_stats_say_so(s3_bucket):

@@ -6,7 +6,7 @@ style's own undilated draws that fall in that bin by chance (the reference). Pri
 The statistics are `maskgen.shape.shape_stats`: the share of straight boundary runs, the number
 of components and the perimeter-to-area ratio.
 
-Usage: python benchmarks/mask_style_stats.py [--style deepfill] [--size 256] [--per-cell 40]
+Usage: python benchmarks/mask_style_stats.py [--style deepfill] [--size 256] [--per-cell 30]
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--style", default="deepfill")
     parser.add_argument("--size", type=int, default=256)
-    parser.add_argument("--per-cell", type=int, default=40)
+    parser.add_argument("--per-cell", type=int, default=30)
     parser.add_argument("--reference-draws", type=int, default=20000)
     args = parser.parse_args()
     draw = lambda h, w, r: draw_mask(args.style, h, w, r)[0]  # noqa: E731

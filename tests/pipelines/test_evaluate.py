@@ -96,3 +96,16 @@ def test_eval_needs_a_filler(tmp_path, sample_images, balanced_masks):
     result = CliRunner().invoke(main, ["eval", "--images", str(sample_images), "--masks", str(balanced_masks),
                                        "--out", str(tmp_path)])
     assert result.exit_code == 2 and "--model or --baseline" in result.output
+
+
+def test_set_metrics_reach_the_csv_though_the_last_row_has_none(tmp_path):
+    """FID and LaMa's F1 are computed in the "all" rows only; the last row is often "all bins,
+    no border". The CSV took its columns from that row, so writing a report with FID raised."""
+    from inpaint_data.pipelines.evaluation.evaluate import write_report
+
+    rows = [{"bin": "(0.01,0.1]", "group": "all", "count": 2, "l1": 1.0, "fid": 3.0, "lpips_fid100_f1": 0.5},
+            {"bin": "all bins", "group": "no border", "count": 2, "l1": 1.0}]
+    write_report(tmp_path, rows, [], [], {})
+    header, first, last = (tmp_path / "metrics.csv").read_text().splitlines()
+    assert header == "bin,group,count,l1,fid,lpips_fid100_f1"
+    assert first.endswith(",3.0,0.5") and last == "all bins,no border,2,1.0,,"

@@ -284,7 +284,7 @@ def write_report(out_dir: str | Path, rows: list[dict], cases: list[Case], strip
     report = {**info, "rows": rows, "cases": [c.__dict__ for c in cases]}
     storage.write_bytes(storage.join(out_dir, "metrics.json"), dumps_json(report, indent=2).encode())
     table = io.StringIO()
-    names = [n for n in (*CASE_METRICS, *SET_METRICS) if rows and n in rows[-1]]
+    names = [n for n in (*CASE_METRICS, *SET_METRICS) if any(n in row for row in rows)]  # set metrics: "all" rows
     writer = csv.DictWriter(table, fieldnames=["bin", "group", "count", *names])
     writer.writeheader()
     writer.writerows(rows)

@@ -37,7 +37,7 @@ TRUST_HELP = ("Run a --model torchscript:PATH: TorchScript is code (it may read 
               help="Mask shards (e.g. `masks --balance nvidia`) or a folder of mask PNGs (255 = hole).")
 @click.option("--protocol", type=click.Choice(list(PROTOCOLS)),
               help="A published set-up instead of --masks: its image list (found in the --images folder), mask "
-                   "style and size (one mask per image, drawn into --out/masks), seed and bins. "
+                   "style and size (one mask per image, drawn into --out/masks-N), seed and bins. "
                    "See docs/evaluation.md.")
 @click.option("--first", type=click.IntRange(min=1),
               help="--protocol: only the first N images of its list (a quick check, not the published protocol).")

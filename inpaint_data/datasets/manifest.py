@@ -94,6 +94,13 @@ def side_file(folder: storage.Location, name: str) -> str | Path:
     return legacy if not storage.exists(location) and storage.exists(legacy) else location
 
 
+def read_side_json(folder: storage.Location, name: str) -> Any:
+    """The JSON side file `name` of `folder` (None when there is none), under its legacy name if
+    only that exists: one read for a current folder, where side_file would first ask twice."""
+    found = storage.read_json(storage.join(folder, name))
+    return found if found is not None else storage.read_json(storage.join(folder, legacy_name(name)))
+
+
 def adopt_legacy_names(out_dir: storage.Location) -> int:
     """Rename the side files of a folder written up to 0.1.0 ("_manifest.json", "_files.parquet",
     "_*.stats.json", ...) to their hidden names; returns how many. Call it holding the lock."""
@@ -106,7 +113,7 @@ def adopt_legacy_names(out_dir: storage.Location) -> int:
 
 
 def read_manifest(out_dir: storage.Location) -> dict[str, Any] | None:
-    return storage.read_json(side_file(out_dir, MANIFEST))
+    return read_side_json(out_dir, MANIFEST)
 
 
 def check_job(out_dir: storage.Location, job: dict[str, Any]) -> None:

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from .. import storage
 from ..fileio import is_temp_name, remove_path, replace_into, temp_path
 from .codec import encode_sample, members_to_row
-from .manifest import side_file
+from .manifest import read_side_json
 from .records import Sample
 
 FORMATS = ("files", "webdataset", "parquet")
@@ -226,4 +226,4 @@ def write_stats(out_dir: storage.Location, prefix: str, shard: int, stats: dict[
 
 def read_stats(out_dir: storage.Location, prefix: str, shard: int) -> dict[str, Any] | None:
     """The stats of a finished shard, or None when the shard is not done."""
-    return storage.read_json(side_file(out_dir, stats_name(prefix, shard)))
+    return read_side_json(out_dir, stats_name(prefix, shard))

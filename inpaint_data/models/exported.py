@@ -88,12 +88,18 @@ class LamaConvention(nn.Module):
         return hole * (out + 1) / 2 + (1 - hole) * image
 
 
-def trace_model(model: nn.Module, config: dict, size: int) -> torch.jit.ScriptModule:
-    """The model in LaMa's convention, traced on one size x size example (CPU, eval mode)."""
+def _wrapped_example(model: nn.Module, config: dict, size: int) -> tuple[nn.Module, torch.Tensor, torch.Tensor]:
+    """The model in LaMa's convention (CPU, eval mode) and one size x size example to trace it on."""
     wrapped = LamaConvention(model.cpu().eval(), config).eval()
     image = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(0))
     mask = torch.zeros(1, 1, size, size)
     mask[..., size // 4: size // 2, size // 4: 3 * size // 4] = 1
+    return wrapped, image, mask
+
+
+def trace_model(model: nn.Module, config: dict, size: int) -> torch.jit.ScriptModule:
+    """The model in LaMa's convention, traced on one size x size example (CPU, eval mode)."""
+    wrapped, image, mask = _wrapped_example(model, config, size)
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer notes on Python ints; outputs checked at other sizes in the tests
         return torch.jit.trace(wrapped, (image, mask), check_trace=False)
@@ -112,10 +118,7 @@ def export_onnx(model: nn.Module, config: dict, size: int, path: str | Path, inf
 
     import onnx
 
-    wrapped = LamaConvention(model.cpu().eval(), config).eval()
-    image = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(0))
-    mask = torch.zeros(1, 1, size, size)
-    mask[..., size // 4: size // 2, size // 4: 3 * size // 4] = 1
+    wrapped, image, mask = _wrapped_example(model, config, size)
     quiet = logging.getLogger("torch.onnx")
     level, quiet.level = quiet.level, logging.ERROR
     try:

@@ -46,12 +46,21 @@ def _whole(path: Path) -> str | None:
             pq.read_metadata(path)
         except Exception as e:  # pyarrow raises ArrowInvalid for a file without its footer
             return f"Parquet: {e}"
+    elif path.suffix == ".pt":
+        import io
+
+        import torch
+
+        try:
+            torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+        except Exception as e:  # a truncated zip: RuntimeError, EOFError, ...
+            return f"{type(e).__name__}: {e}"
     return None
 
 
-def _watch(command: list[str], out: Path) -> dict[Path, int]:
+def _watch(command: list[str], out: Path) -> dict[Path, tuple[int, int]]:
     """Run `inpaint-data COMMAND` in another process and read every file under `out` with its
-    final name whenever it appears or changes; returns the files seen (and their last sizes)."""
+    final name whenever it appears or changes; returns the files seen (and their last stamps)."""
     job = subprocess.Popen([sys.executable, "-m", "inpaint_data.cli", *command, "--out", str(out)],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                            env={**os.environ, "OMP_NUM_THREADS": "1"})
@@ -61,12 +70,15 @@ def _watch(command: list[str], out: Path) -> dict[Path, int]:
         running = job.poll() is None
         for path in sorted(out.rglob("*")) if out.exists() else []:
             if path.is_file() and not is_temp_name(path.name):
-                size = path.stat().st_size
-                if checked.get(path) != size:  # read each final file again whenever it changes
+                try:
+                    stamp = path.stat().st_mtime_ns, path.stat().st_size
+                except FileNotFoundError:  # replaced or removed meanwhile (older checkpoints are pruned)
+                    continue
+                if checked.get(path) != stamp:  # read each final file again whenever it changes
                     why = _whole(path)
                     if why:
-                        problems.append(f"{path.name}: {why}")
-                    checked[path] = size
+                        problems.append(f"{path.relative_to(out)}: {why}")
+                    checked[path] = stamp
         if not running:
             break
         time.sleep(0.002)
@@ -159,7 +171,6 @@ def test_no_checkpoint_or_run_file_is_ever_partial(tmp_path):
     grow by appends, and are not checked. Planted: save_pt writing straight to its final name ->
     a checkpoint read half-written."""
     import cv2
-    import torch
     from skimage import data
 
     from inpaint_data.pipelines.jobs.job import JobOptions
@@ -171,36 +182,8 @@ def test_no_checkpoint_or_run_file_is_ever_partial(tmp_path):
         cv2.imwrite(str(images / f"{name}.png"), cv2.cvtColor(getattr(data, name)(), cv2.COLOR_RGB2BGR))
     run_shard_images(tmp_path / "shards", [str(images)], ShardSpec(size=64), options=JobOptions(workers=0))
     run = tmp_path / "run"
-    job = subprocess.Popen(
-        [sys.executable, "-m", "inpaint_data.cli", "train", "pconv", "--data", str(tmp_path / "shards"), "--size", "64",
-         "--batch-size", "1", "--steps", "16", "--val-every", "2", "--checkpoint-every", "2", "--num-val", "2",
-         "--width", "8", "--random-vgg", "--workers", "0", "--out", str(run)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
-    checked, problems = {}, []
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        running = job.poll() is None
-        for path in sorted(run.rglob("*")) if run.exists() else []:
-            if not path.is_file() or is_temp_name(path.name) or path.suffix not in (".pt", ".json"):
-                continue
-            try:
-                stamp = path.stat().st_mtime_ns, path.stat().st_size
-                if checked.get(path) == stamp:
-                    continue
-                if path.suffix == ".pt":
-                    torch.load(path, map_location="cpu", weights_only=True)
-                else:
-                    json.loads(path.read_bytes())
-                checked[path] = stamp
-            except FileNotFoundError:  # replaced or removed meanwhile (older checkpoints are pruned)
-                continue
-            except Exception as e:
-                problems.append(f"{path.relative_to(run)}: {type(e).__name__}: {e}")
-        if not running:
-            break
-        time.sleep(0.005)
-    output = job.communicate()[0]
-    assert job.returncode == 0, output
-    assert not problems, problems[:3]
+    checked = _watch(["train", "pconv", "--data", str(tmp_path / "shards"), "--size", "64", "--batch-size", "1",
+                      "--steps", "16", "--val-every", "2", "--checkpoint-every", "2", "--num-val", "2", "--width", "8",
+                      "--random-vgg", "--workers", "0"], run)
     assert {"best.pt", "train_config.json"} <= {p.name for p in checked}
     assert sum(p.parent.name == "local_checkpoints" for p in checked) >= 3  # with --workers 0: step_*.pt

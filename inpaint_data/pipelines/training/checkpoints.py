@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 from ... import __version__, storage
-from ...datasets.manifest import refuse_foreign, side_file
+from ...datasets.manifest import read_side_json, refuse_foreign
 from ...datasets.readers import detect_format, shard_paths
 from ...errors import InputError
 from ...fileio import atomic_file
@@ -25,8 +25,7 @@ def _shard_counts(path: str) -> list[int]:
     counts = []
     for shard in shard_paths(path, detect_format(path)):
         name = storage.name_of(shard).split(".")[0]
-        stats = side_file(storage.parent_of(shard), f".{name}.stats.json")
-        counts.append((storage.read_json(stats) or {}).get("count", 0))
+        counts.append((read_side_json(storage.parent_of(shard), f".{name}.stats.json") or {}).get("count", 0))
     return counts
 
 

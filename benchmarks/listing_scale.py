@@ -45,10 +45,10 @@ def make_tree(root: Path, count: int) -> None:
 CHILD = {
     "file_list": """
 from inpaint_data.datasets.file_list import listed
-from inpaint_data.datasets.image_inputs import image_entries
+from inpaint_data.datasets.image_inputs import image_entry_runs
 from inpaint_data.pipelines.jobs.shards import plan_file_list_shards
 out = sys.argv[3]
-with listed(lambda: image_entries([root]), {"": out}, 1000, {"inputs": [root]}) as lists:
+with listed(lambda: image_entry_runs([root]), {"": out}, 1000, {"inputs": [root]}) as lists:
     file_list, local = lists[""]
     plans = sum(1 for _ in plan_file_list_shards(out + "/.files.parquet", file_list.count, 1000))
     count = file_list.count

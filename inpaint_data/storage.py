@@ -145,8 +145,11 @@ def list_files(location: Location) -> list[str]:
     return [name for name, is_folder, _ in entries if not is_folder]
 
 
-#: Folders listed ahead of the walk, in parallel threads (object stores answer in tens of ms).
+#: Folders listed ahead of the walk, in parallel threads (object stores answer in tens of ms). A
+#: local walk lists one ahead: more threads stat'ing on a local disk contend for the GIL with the
+#: walk itself (8 ahead: 10 µs a file, 1 ahead: 4.5 µs; benchmarks/listing_scale.py).
 LIST_AHEAD = 8
+LIST_AHEAD_LOCAL = 1
 
 
 def walk_files(location: Location) -> Iterator[tuple[str, str]]:
@@ -156,50 +159,78 @@ def walk_files(location: Location) -> Iterator[tuple[str, str]]:
 
 
 def walk_stamped(location: Location, stamps: bool = True) -> Iterator[tuple[str, str, str]]:
-    """(location, path relative to `location`, stamp) of every file under a folder or prefix
-    (the stamp: `stamp_of`; an object store's listing gives it, a local file costs a stat, ""
-    without `stamps`), streamed in the order of sorted Paths: a folder's entries by name, a
-    subfolder walked where its name falls. One folder's listing is held per level, never the
-    whole tree, so 10 million files walk in flat memory; up to LIST_AHEAD folders are listed
-    ahead at once (an object store is asked a folder at a time, paged). Local symlinks to folders
-    are not followed, as Path.rglob."""
+    """(location, path relative to `location`, stamp) of every file under a folder or prefix,
+    one at a time (see walk_stamped_runs)."""
+    for locations, rels, stamps_ in walk_stamped_runs(location, stamps):
+        yield from zip(locations, rels, stamps_)
+
+
+#: A run of files the walk meets one after the other: (locations, relative paths, stamps).
+FileRun = tuple[list[str], list[str], list[str]]
+
+
+def walk_stamped_runs(location: Location, stamps: bool = True) -> Iterator[FileRun]:
+    """The files under a folder or prefix as runs (the files of one folder between two of its
+    subfolders), so that millions of files cost a few list operations a folder rather than
+    Python calls a file. Streamed in the order of sorted Paths: a folder's entries by name, a
+    subfolder walked where its name falls; the stamp is `stamp_of`'s (an object store's listing
+    gives it, a local file costs a stat, "" without `stamps`). One folder's listing is held per
+    level, never the whole tree, so 10 million files walk in flat memory; up to LIST_AHEAD folders
+    are listed ahead at once (an object store is asked a folder at a time, paged). Local symlinks
+    to folders are not followed, as Path.rglob."""
     if not is_remote(location):
         root = str(local_path(location).resolve())
-        list_folder = partial(_list_local, stamps=stamps)
+        list_folder, ahead = partial(_list_local, stamps=stamps), LIST_AHEAD_LOCAL
     else:
         fs, root = filesystem(str(location))
         root = root.rstrip("/")
-        list_folder = partial(_list_remote, fs)
+        list_folder, ahead = partial(_list_remote, fs), LIST_AHEAD
     prefix = str(location).rstrip("/") if is_remote(location) else root
-    with ThreadPoolExecutor(LIST_AHEAD, thread_name_prefix="inpaint-data-list") as pool:
+    with ThreadPoolExecutor(ahead, thread_name_prefix="inpaint-data-list") as pool:
         try:
             entries = list_folder(root)
         except FileNotFoundError:
             return
-        for rel, stamp in _walk(list_folder, root, "", entries, pool):
-            yield f"{prefix}/{rel}", rel, stamp
+        for rel, names, stamps_ in _walk(list_folder, root, "", entries, pool, ahead):
+            rels = [rel + name for name in names]
+            yield [f"{prefix}/{r}" for r in rels], rels, stamps_
 
 
-def _walk(list_folder, folder: str, rel: str, entries: list[tuple[str, bool, str]], pool) -> Iterator[tuple[str, str]]:
-    """(relative path, stamp) of the files under `folder`, whose sorted (name, is_folder, stamp)
-    `entries` are given; its subfolders' listings are asked for ahead, in the order they are walked."""
+def _walk(list_folder, folder: str, rel: str, entries: list[tuple[str, bool, str]], pool, ahead_at_most: int,
+          ) -> Iterator[tuple[str, list[str], list[str]]]:
+    """(relative folder, file names, stamps) of each run of files under `folder`, whose sorted
+    (name, is_folder, stamp) `entries` are given; up to `ahead_at_most` of its subfolders'
+    listings are asked for ahead, in the order they are walked."""
     subfolders = (name for name, is_folder, _ in entries if is_folder)
     ahead: deque = deque()
+    names: list[str] = []
+    stamps: list[str] = []
     for name, is_folder, stamp in entries:
         if not is_folder:
-            yield rel + name, stamp
+            names.append(name)
+            stamps.append(stamp)
             continue
-        while len(ahead) < LIST_AHEAD and (following := next(subfolders, None)) is not None:
+        if names:
+            yield rel, names, stamps
+            names, stamps = [], []
+        while len(ahead) < ahead_at_most and (following := next(subfolders, None)) is not None:
             ahead.append(pool.submit(list_folder, f"{folder}/{following}"))
-        yield from _walk(list_folder, f"{folder}/{name}", f"{rel}{name}/", ahead.popleft().result(), pool)
+        yield from _walk(list_folder, f"{folder}/{name}", f"{rel}{name}/", ahead.popleft().result(), pool,
+                         ahead_at_most)
+    if names:
+        yield rel, names, stamps
 
 
 def _list_local(folder: str, stamps: bool = False) -> list[tuple[str, bool, str]]:
+    entries = []
     with os.scandir(folder) as found:
-        entries = [(e.name, True, "") if e.is_dir(follow_symlinks=False)
-                   else (e.name, False, _local_stamp(e.stat()) if stamps else "")
-                   for e in found if e.is_dir(follow_symlinks=False) or e.is_file()]
-    return sorted(entries)
+        for e in found:
+            if e.is_dir(follow_symlinks=False):
+                entries.append((e.name, True, ""))
+            elif e.is_file():
+                entries.append((e.name, False, _local_stamp(e.stat()) if stamps else ""))
+    entries.sort()
+    return entries
 
 
 def _list_remote(fs, folder: str) -> list[tuple[str, bool, str]]:
@@ -241,18 +272,29 @@ def iter_files(item: str, extensions, what: str = "file") -> Iterator[tuple[str,
 
 def iter_stamped_files(item: str, extensions, what: str = "file",
                        stamps: bool = True) -> Iterator[tuple[str, str, str]]:
-    """(location, name, stamp) of the files `item` names, streamed: a file (whatever its
-    extension; name: its stem), a folder or prefix walked for `extensions` (name: the path below
-    it without extension, in walk order), or a glob (name: the stem, sorted). The stamp is the
-    file's version (`stamp_of`; "" without `stamps`). Raises FileNotFoundError when a glob
+    """(location, name, stamp) of the files `item` names, one at a time (see iter_stamped_file_runs)."""
+    for locations, names, stamps_ in iter_stamped_file_runs(item, extensions, what, stamps):
+        yield from zip(locations, names, stamps_)
+
+
+def iter_stamped_file_runs(item: str, extensions, what: str = "file", stamps: bool = True) -> Iterator[FileRun]:
+    """(locations, names, stamps) of the files `item` names, streamed in runs: a file (whatever
+    its extension; name: its stem), a folder or prefix walked for `extensions` (name: the path
+    below it without extension, in walk order), or a glob (name: the stem, sorted). The stamp is
+    the file's version (`stamp_of`; "" without `stamps`). Raises FileNotFoundError when a glob
     matches nothing."""
     if is_file(item):
         location = str(local_path(item).resolve()) if not is_remote(item) else item
-        yield location, _stem(name_of(item)), stamp_of(item) if stamps else ""
+        yield [location], [_stem(name_of(item))], [stamp_of(item) if stamps else ""]
         return
     if is_dir(item):
-        yield from ((loc, rel.rsplit(".", 1)[0], stamp) for loc, rel, stamp in walk_stamped(item, stamps)
-                    if _suffix(rel) in extensions)
+        extensions = {e.lower() for e in extensions}  # none holds "/": a dot in a folder's name never matches
+        for locations, rels, stamps_ in walk_stamped_runs(item, stamps):
+            kept = [i for i, rel in enumerate(rels) if rel[rel.rfind("."):].lower() in extensions]
+            if len(kept) < len(rels):
+                locations, rels, stamps_ = ([column[i] for i in kept] for column in (locations, rels, stamps_))
+            if rels:
+                yield locations, [rel[:rel.rfind(".")] for rel in rels], stamps_
         return
     if is_remote(item):  # the glob's listing gives each object's stamp: no request a file
         fs, pattern = filesystem(item)
@@ -263,17 +305,13 @@ def iter_stamped_files(item: str, extensions, what: str = "file",
         matches = {path: _local_stamp(os.stat(path)) if stamps else "" for path in found if Path(path).is_file()}
     if not matches:
         raise FileNotFoundError(f"no {what} matches {item!r}")
-    yield from ((m, _stem(name_of(m)), matches[m]) for m in sorted(matches))
+    ordered = sorted(matches)
+    yield ordered, [_stem(name_of(m)) for m in ordered], [matches[m] for m in ordered]
 
 
 def find_files(item: str, extensions, what: str = "file") -> dict[str, str]:
     """location -> name of the files `item` names (see iter_files)."""
     return dict(iter_files(item, extensions, what))
-
-
-def _suffix(name: str) -> str:
-    base = name.rsplit("/", 1)[-1]
-    return "." + base.rsplit(".", 1)[1].lower() if "." in base else ""
 
 
 def _stem(name: str) -> str:

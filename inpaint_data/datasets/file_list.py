@@ -133,7 +133,6 @@ def verify_list(file_list: FileList, roots: tuple[str, ...] | None) -> None:
         for i in range(parquet.num_row_groups):  # each check on a whole row group at once (Arrow kernels)
             group = parquet.read_row_group(i)
             paths, keys = group.column("path"), group.column("key")
-            stamps = group.column("stamp") if "stamp" in group.column_names else pa.nulls(len(paths), pa.string())
             bad = pc.invert(pc.fill_null(pc.match_substring_regex(keys, KEY_PATTERN.pattern), False))
             if pc.any(bad).as_py():
                 key = keys.filter(bad)[0].as_py()
@@ -141,23 +140,68 @@ def verify_list(file_list: FileList, roots: tuple[str, ...] | None) -> None:
                                  "key (letters, digits, '_' and '-'); run again with --relist")
             if shown is not None:
                 _check_inside(paths, roots, shown)
-            stamps = pc.fill_null(stamps, "")
-            lines = pc.if_else(pc.equal(stamps, ""), pc.binary_join_element_wise(paths, keys, "\t"),
-                               pc.binary_join_element_wise(paths, keys, stamps, "\t"))
-            digest.update("".join(line + "\n" for line in lines.to_pylist()).encode())
+            digest.update(_lines(group))
             count += len(paths)
     if (count, digest.hexdigest()) != (file_list.count, file_list.sha1):
         raise InputError(f"{redact(str(file_list.location))} was changed after the job wrote it (its rows do not "
                          "match their recorded hash); run again with --relist")
 
 
-def _line(path: str, key: str, stamp: str) -> bytes:
-    """A row as the list's sha1 takes it (without a stamp, as lists were hashed before stamps)."""
-    return (f"{path}\t{key}\t{stamp}\n" if stamp else f"{path}\t{key}\n").encode()
+def _lines(table: pa.Table) -> bytes:
+    """The rows as the list's sha1 takes them, `path<TAB>key<TAB>stamp` lines (a row without a
+    stamp as `path<TAB>key`, as lists were hashed before stamps), joined by Arrow."""
+    paths, keys = table.column("path"), table.column("key")
+    stamps = table.column("stamp") if "stamp" in table.column_names else pa.nulls(len(paths), pa.string())
+    stamps = pc.fill_null(stamps, "")
+    lines = pc.if_else(pc.equal(stamps, ""), pc.binary_join_element_wise(paths, keys, "\t"),
+                       pc.binary_join_element_wise(paths, keys, stamps, "\t"))
+    return _concatenated(pc.binary_join_element_wise(lines, "\n", ""))
 
 
-def _hash(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+def _concatenated(strings: pa.ChunkedArray | pa.Array) -> bytes:
+    """The texts of a string array without nulls, one after the other (its data buffer)."""
+    data = []
+    for chunk in strings.chunks if isinstance(strings, pa.ChunkedArray) else [strings]:
+        offsets, values = _buffers(chunk)
+        data.append(values[offsets[0]:offsets[-1]].tobytes())
+    return b"".join(data)
+
+
+def _buffers(strings: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets, bytes) of a string array, as numpy views of its Arrow buffers."""
+    strings = strings.cast(pa.large_string())
+    _, offsets, values = strings.buffers()
+    offsets = np.frombuffer(offsets, np.int64)[strings.offset:strings.offset + len(strings) + 1]
+    return offsets, np.frombuffer(values, np.uint8) if values is not None else np.zeros(0, np.uint8)
+
+
+_MULTIPLIER = np.uint64(0x100000001B3)
+_POWERS = np.concatenate([[np.uint64(1)], np.cumprod(np.full(4095, _MULTIPLIER, np.uint64))])
+
+
+def _hashes(strings: list[str] | pa.Array) -> np.ndarray:
+    """A 64-bit hash of each string: a polynomial over its UTF-8 bytes (mod 2^64) and its length,
+    then splitmix64's finaliser; numpy over the Arrow buffers, about 1/10 the cost of a hashlib
+    call a string, and the same in every process (Python's `hash` of a str is not)."""
+    if not isinstance(strings, pa.Array):
+        strings = pa.array(strings, pa.large_string())
+    offsets, values = _buffers(strings)
+    lengths = np.diff(offsets)
+    hashes = np.zeros(len(lengths), np.uint64)
+    if offsets[-1] > offsets[0]:
+        powers = _POWERS
+        if lengths.max() > len(powers):
+            powers = np.concatenate([[np.uint64(1)], np.cumprod(np.full(lengths.max(), _MULTIPLIER, np.uint64))])
+        owner = np.repeat(np.arange(len(lengths)), lengths)
+        exponent = offsets[1:][owner] - 1 - np.arange(offsets[0], offsets[-1])
+        terms = (values[offsets[0]:offsets[-1]].astype(np.uint64) + np.uint64(1)) * powers[exponent]
+        filled = lengths > 0
+        hashes[filled] = np.add.reduceat(terms, (offsets[:-1] - offsets[0])[filled])
+    hashes += lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    for shift, factor in ((30, 0xBF58476D1CE4E5B9), (27, 0x94D049BB133111EB)):
+        hashes ^= hashes >> np.uint64(shift)
+        hashes *= np.uint64(factor)
+    return hashes ^ (hashes >> np.uint64(31))
 
 
 def _shared(hashes: np.ndarray) -> np.ndarray:
@@ -174,68 +218,84 @@ def _shared(hashes: np.ndarray) -> np.ndarray:
                            for i in range(0, len(hashes), step)])
 
 
-def _scratch_rows(entries: Iterable[tuple[str, ...]], scratch: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Pass 1: write (path, key[, stamp]) rows to `scratch`; an 8-byte hash of every path and key."""
+def runs_of(entries: Iterable[tuple[str, ...]], size: int = BATCH) -> Iterator[storage.FileRun]:
+    """(path, key[, stamp]) entries as runs of columns, for `write_file_lists`."""
+    run: storage.FileRun = ([], [], [])
+    for entry in entries:
+        run[0].append(entry[0])
+        run[1].append(entry[1])
+        run[2].append(entry[2] if len(entry) > 2 else "")
+        if len(run[0]) == size:
+            yield run
+            run = ([], [], [])
+    if run[0]:
+        yield run
+
+
+def _scratch_rows(runs: Iterable[storage.FileRun], scratch: Path, redact_paths: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Pass 1: write the rows of `runs` to `scratch`; an 8-byte hash of every path and key."""
     path_hashes: list[np.ndarray] = []
     key_hashes: list[np.ndarray] = []
     with pq.ParquetWriter(scratch, SCHEMA) as writer:
-        batch: list[tuple[str, ...]] = []
+        batch: storage.FileRun = ([], [], [])
 
         def flush() -> None:
-            paths, keys = [e[0] for e in batch], [e[1] for e in batch]
-            stamps = [e[2] if len(e) > 2 else "" for e in batch]
-            path_hashes.append(np.fromiter(map(_hash, paths), np.uint64, len(paths)))
-            key_hashes.append(np.fromiter(map(_hash, keys), np.uint64, len(keys)))
-            writer.write_table(pa.table([paths, keys, stamps], schema=SCHEMA))
-            batch.clear()
+            table = pa.table(list(batch), schema=SCHEMA)
+            path_hashes.append(_hashes(table.column("path").combine_chunks()))
+            key_hashes.append(_hashes(table.column("key").combine_chunks()))
+            writer.write_table(table)
+            for column in batch:
+                column.clear()
 
-        for entry in entries:
-            batch.append(entry)
-            if len(batch) == BATCH:
+        for paths, keys, stamps in runs:
+            batch[0].extend(map(redact, paths) if redact_paths else paths)
+            batch[1].extend(keys)
+            batch[2].extend(stamps)
+            if len(batch[0]) >= BATCH:
                 flush()
-        if batch:
+        if batch[0]:
             flush()
     empty = np.zeros(0, np.uint64)
     return (np.concatenate(path_hashes) if path_hashes else empty,
             np.concatenate(key_hashes) if key_hashes else empty)
 
 
-def _scratch_batches(scratch: Path) -> Iterator[tuple[int, list[str], list[str], list[str]]]:
-    """(first row number, paths, keys, stamps) of the scratch file, a batch at a time."""
+def _scratch_batches(scratch: Path) -> Iterator[tuple[int, pa.RecordBatch]]:
+    """(first row number, rows) of the scratch file, a batch at a time."""
     row = 0
     for batch in pq.ParquetFile(scratch).iter_batches(BATCH):
-        paths, keys, stamps = (batch.column(i).to_pylist() for i in range(3))
-        yield row, paths, keys, stamps
-        row += len(paths)
+        yield row, batch
+        row += batch.num_rows
 
 
 def _rows_of(scratch: Path, rows: np.ndarray, column: int) -> Iterator[tuple[int, str]]:
     """(row, text of `column`) for the sorted `rows` of the scratch file."""
-    for first, *columns in _scratch_batches(scratch):
-        lo, hi = np.searchsorted(rows, [first, first + len(columns[column])])
-        for row in rows[lo:hi].tolist():
-            yield row, columns[column][row - first]
+    for first, batch in _scratch_batches(scratch):
+        lo, hi = np.searchsorted(rows, [first, first + batch.num_rows])
+        if hi > lo:
+            texts = batch.column(column).take(pa.array(rows[lo:hi] - first)).to_pylist()
+            yield from zip(rows[lo:hi].tolist(), texts)
 
 
-def _repeated_paths(scratch: Path, path_hashes: np.ndarray) -> set[int]:
-    """The rows whose path an earlier row has (the first one stays)."""
+def _repeated_paths(scratch: Path, path_hashes: np.ndarray) -> np.ndarray:
+    """The rows whose path an earlier row has (the first one stays), sorted."""
     seen: set[str] = set()
-    repeated = set()
+    repeated = []
     for row, path in _rows_of(scratch, _shared(path_hashes), 0):
         if path in seen:
-            repeated.add(row)
+            repeated.append(row)
         seen.add(path)
-    return repeated
+    return np.array(repeated, np.int64)
 
 
-def _renames(scratch: Path, key_hashes: np.ndarray, dropped: set[int]) -> dict[int, str]:
+def _renames(scratch: Path, key_hashes: np.ndarray, dropped: np.ndarray) -> dict[int, str]:
     """row -> new key for the kept rows whose key an earlier kept row has: `-2`, `-3`, ...,
     skipping every key taken (a key whose hash is taken counts as taken: that only skips a
     number)."""
     seen: set[str] = set()
     repeats: list[tuple[int, str]] = []
     for row, key in _rows_of(scratch, _shared(key_hashes), 1):
-        if row in dropped:
+        if _holds(dropped, row):
             continue
         if key in seen:
             repeats.append((row, key))
@@ -248,7 +308,7 @@ def _renames(scratch: Path, key_hashes: np.ndarray, dropped: set[int]) -> dict[i
         n = 2
         while True:
             candidate = f"{key}-{n}"
-            h = np.uint64(_hash(candidate))
+            h = _hashes([candidate])[0]
             at = np.searchsorted(taken, h)
             if candidate not in seen and not (at < len(taken) and taken[at] == h):
                 break
@@ -258,35 +318,41 @@ def _renames(scratch: Path, key_hashes: np.ndarray, dropped: set[int]) -> dict[i
     return renames
 
 
+def _holds(ordered: np.ndarray, value: int) -> bool:
+    at = np.searchsorted(ordered, value)
+    return bool(at < len(ordered) and ordered[at] == value)
+
+
 class _PartWriter:
     """Rows of one part into row groups of exactly `rows_per_group` (the last may be short)."""
 
     def __init__(self, path: Path, rows_per_group: int, request: dict):
         self.path, self.rows_per_group, self.request = path, rows_per_group, request
         self.writer: pq.ParquetWriter | None = None
-        self.paths: list[str] = []
-        self.keys: list[str] = []
-        self.stamps: list[str] = []
+        self.pending: list[pa.Table] = []
+        self.pending_rows = 0
         self.count = 0
         self.digest = hashlib.sha1()
 
-    def add(self, path: str, key: str, stamp: str = "") -> None:
-        self.paths.append(path)
-        self.keys.append(key)
-        self.stamps.append(stamp)
-        self.digest.update(_line(path, key, stamp))
-        self.count += 1
-        if len(self.paths) == self.rows_per_group:
-            self.flush()
+    def add(self, rows: pa.Table) -> None:
+        self.digest.update(_lines(rows))
+        self.count += rows.num_rows
+        self.pending.append(rows)
+        self.pending_rows += rows.num_rows
+        if self.pending_rows >= self.rows_per_group:
+            self.flush(whole_groups_only=True)
 
-    def flush(self) -> None:
-        if not self.paths:
+    def flush(self, whole_groups_only: bool = False) -> None:
+        if not self.pending_rows:
             return
+        rows = pa.concat_tables(self.pending)
+        cut = rows.num_rows - rows.num_rows % self.rows_per_group if whole_groups_only else rows.num_rows
         if self.writer is None:
             self.writer = pq.ParquetWriter(self.path, SCHEMA)
-        self.writer.write_table(pa.table([self.paths, self.keys, self.stamps], schema=SCHEMA),
-                                row_group_size=self.rows_per_group)
-        self.paths, self.keys, self.stamps = [], [], []
+        if cut:
+            self.writer.write_table(rows.slice(0, cut), row_group_size=self.rows_per_group)
+        self.pending = [rows.slice(cut)] if cut < rows.num_rows else []
+        self.pending_rows = rows.num_rows - cut
 
     def close(self) -> FileList:
         self.flush()
@@ -299,45 +365,57 @@ class _PartWriter:
         return result
 
 
-def write_file_lists(entries: Iterable[tuple[str, ...]], folder: Path, rows_per_group: int, request: dict,
+def write_file_lists(runs: Iterable[storage.FileRun], folder: Path, rows_per_group: int, request: dict,
                      part_of: Callable[[str], str] | None = None, redact_paths: bool = True) -> dict[str, FileList]:
-    """Write the lists of `entries` ((path, key-safe name[, stamp]), streamed) into local `folder`,
-    paths without URL secrets unless not `redact_paths` (the rows of a `.txt` list of inputs,
-    whose secrets no input root could give back, are kept as given),
-    one per part (`part_of(key)`; one part, "", without it): part -> FileList. `request` says
-    what was listed; it is kept in the file, for `listed` to know a list it may read back."""
+    """Write the lists of `runs` ((paths, key-safe names, stamps) columns, streamed; `runs_of`
+    makes them from rows) into local `folder`, paths without URL secrets unless not
+    `redact_paths` (the rows of a `.txt` list of inputs, whose secrets no input root could give
+    back, are kept as given), one per part (`part_of(key)`; one part, "", without it):
+    part -> FileList. `request` says what was listed; it is kept in the file, for `listed` to
+    know a list it may read back."""
     scratch = folder / "_scratch.parquet"
-    rows = ((redact(e[0]), *e[1:]) for e in entries) if redact_paths else entries
-    path_hashes, key_hashes = _scratch_rows(rows, scratch)
+    path_hashes, key_hashes = _scratch_rows(runs, scratch, redact_paths)
     dropped = _repeated_paths(scratch, path_hashes)
     del path_hashes
     renames = _renames(scratch, key_hashes, dropped)
     del key_hashes
     parts: dict[str, _PartWriter] = {}
-    for first, paths, keys, stamps in _scratch_batches(scratch):
-        for i, (path, key, stamp) in enumerate(zip(paths, keys, stamps)):
-            row = first + i
-            if row in dropped:
-                continue
-            key = renames.get(row, key)
-            part = part_of(key) if part_of else ""
+    for first, batch in _scratch_batches(scratch):
+        rows = pa.Table.from_batches([batch])
+        here = dropped[(dropped >= first) & (dropped < first + rows.num_rows)] - first
+        moved = {row - first: key for row, key in renames.items() if first <= row < first + rows.num_rows}
+        if moved:
+            keys = rows.column("key").to_pylist()
+            for i, key in moved.items():
+                keys[i] = key
+            rows = rows.set_column(1, "key", pa.array(keys, pa.string()))
+        if len(here):
+            keep = np.ones(rows.num_rows, bool)
+            keep[here] = False
+            rows = rows.filter(pa.array(keep))
+        if part_of is None:
+            by_part = {"": rows}
+        else:
+            names = np.array([part_of(key) for key in rows.column("key").to_pylist()], object)
+            by_part = {part: rows.filter(pa.array(names == part)) for part in dict.fromkeys(names.tolist())}
+        for part, part_rows in by_part.items():
             if part not in parts:
                 parts[part] = _PartWriter(folder / f"{part or 'all'}{FILE_LIST}", rows_per_group,
                                           {**request, "part": part})
-            parts[part].add(path, key, stamp)
+            parts[part].add(part_rows)
     scratch.unlink()
     return {part: writer.close() for part, writer in sorted(parts.items())}
 
 
 @contextlib.contextmanager
-def listed(entries: Callable[[], Iterable[tuple[str, ...]]], targets: dict[str, storage.Location],
+def listed(runs: Callable[[], Iterable[storage.FileRun]], targets: dict[str, storage.Location],
            rows_per_group: int, request: dict, part_of: Callable[[str], str] | None = None,
            relist: bool = False, roots: tuple[str, ...] | None = None,
            ) -> Iterator[dict[str, tuple[FileList, Path | None]]]:
     """part -> (its list, the local file to put into its output folder, or None) for an output
     of one or more parts (`targets`, part -> folder). The lists already in the folders are read
     when they were made for the same `request` and group size (unless `relist`), each verified
-    against its hash and the inputs' `roots` (verify_list); else `entries()` is listed again
+    against its hash and the inputs' `roots` (verify_list); else `runs()` is listed again
     into a scratch folder, removed on exit. A part with no inputs is left out."""
     found = {part: read_file_list(side_file(folder, FILE_LIST)) for part, folder in targets.items()}
     if not relist and all(f is not None and (f.request, f.rows_per_group) == ({**request, "part": part}, rows_per_group)
@@ -348,7 +426,7 @@ def listed(entries: Callable[[], Iterable[tuple[str, ...]]], targets: dict[str, 
         return
     folder = Path(tempfile.mkdtemp(prefix="inpaint-data-list-"))
     try:
-        lists = write_file_lists(entries(), folder, rows_per_group, request, part_of, redact_paths=roots is not None)
+        lists = write_file_lists(runs(), folder, rows_per_group, request, part_of, redact_paths=roots is not None)
         yield {part: (f, Path(f.location)) for part, f in lists.items() if part in targets}
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from inpaint_data import storage
-from inpaint_data.datasets.file_list import FILE_LIST, listed, read_file_list, read_rows, write_file_lists
-from inpaint_data.datasets.image_inputs import image_entries
+from inpaint_data.datasets.file_list import FILE_LIST, listed, read_file_list, read_rows, runs_of, write_file_lists
+from inpaint_data.datasets.image_inputs import image_entry_runs
 from inpaint_data.datasets.images import unique_keys
 from inpaint_data.pipelines.jobs.job import JobOptions
 from inpaint_data.pipelines.jobs.shard import ShardSpec, run_shard_images
@@ -42,7 +42,7 @@ def test_the_walk_streams_the_order_of_sorted_paths_locally_and_on_memory(tmp_pa
 def test_keys_are_unique_as_unique_keys_makes_them_and_repeated_paths_go(tmp_path):
     entries = [("/x/a b.png", "a_b"), ("/x/a_b.png", "a_b"), ("/x/a_b-2.png", "a_b-2"), ("/x/a b.png", "a_b"),
                ("/y/c.png", "c"), ("/z/c.png", "c")]
-    lists = write_file_lists(iter(entries), tmp_path, 2, {"inputs": ["x"]})
+    lists = write_file_lists(runs_of(entries, size=4), tmp_path, 2, {"inputs": ["x"]})
     listed_rows = read_rows(lists[""].location, 0, 100)
     assert dict(listed_rows) == unique_keys(dict(entries))
     assert [path for path, _ in listed_rows] == [p for p, _ in entries[:3] + entries[4:]]  # list order kept
@@ -56,7 +56,7 @@ def test_keys_are_unique_as_unique_keys_makes_them_and_repeated_paths_go(tmp_pat
 
 def test_parts_take_their_rows_in_list_order(tmp_path):
     entries = [(f"/i/{n}.png", f"k{n}") for n in range(50)]
-    lists = write_file_lists(iter(entries), tmp_path, 7, {},
+    lists = write_file_lists(runs_of(entries, size=3), tmp_path, 7, {},
                              part_of=lambda key: "val" if int(key[1:]) % 5 == 0 else "train")
     assert sorted(lists) == ["train", "val"] and (lists["train"].count, lists["val"].count) == (40, 10)
     assert read_rows(lists["val"].location, 0, 10) == [(f"/i/{n}.png", f"k{n}") for n in range(0, 50, 5)]
@@ -67,7 +67,7 @@ def _listing_peak(n: int, folder) -> int:
     entries = ((f"/data/images/folder{i // 1000:04d}/image_{i:08d}.jpg", f"folder{i // 1000:04d}_image_{i:08d}")
                for i in range(n))
     tracemalloc.start()
-    lists = write_file_lists(entries, folder, 1000, {})
+    lists = write_file_lists(runs_of(entries), folder, 1000, {})
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert lists[""].count == n
@@ -89,7 +89,7 @@ def test_a_rerun_reads_the_list_and_a_new_request_lists_again(tmp_path):
         write_rgb(images / f"img{i}.png", 48, seed=i)
     targets = {"": tmp_path / "out"}
     (tmp_path / "out").mkdir()
-    with listed(lambda: image_entries([str(images)]), targets, 2, {"inputs": [str(images)]}) as lists:
+    with listed(lambda: image_entry_runs([str(images)]), targets, 2, {"inputs": [str(images)]}) as lists:
         file_list, local = lists[""]
         assert local is not None and file_list.count == 5
         storage.put_file(local, tmp_path / "out" / FILE_LIST)
@@ -100,7 +100,7 @@ def test_a_rerun_reads_the_list_and_a_new_request_lists_again(tmp_path):
 
     with listed(no_listing, targets, 2, {"inputs": [str(images)]}) as lists:
         assert lists[""][1] is None and lists[""][0].count == 5
-    with listed(lambda: image_entries([str(images)]), targets, 3, {"inputs": [str(images)]}) as lists:
+    with listed(lambda: image_entry_runs([str(images)]), targets, 3, {"inputs": [str(images)]}) as lists:
         assert lists[""][0].count == 6  # another shard size: listed again
 
 
@@ -166,6 +166,21 @@ def test_a_shared_hash_of_different_texts_is_no_repeat(tmp_path):
     scratch = tmp_path / "scratch.parquet"
     pq.write_table(pa.table([["/a.png", "/b.png", "/a.png"], ["a", "b", "a"], ["", "", ""]], schema=SCHEMA), scratch)
     colliding = np.array([7, 7, 7], np.uint64)
-    assert _repeated_paths(scratch, colliding) == {2}
-    assert _renames(scratch, colliding, dropped={2}) == {}
-    assert _renames(scratch, colliding, dropped=set()) == {2: "a-2"}
+    assert _repeated_paths(scratch, colliding).tolist() == [2]
+    assert _renames(scratch, colliding, dropped=np.array([2])) == {}
+    assert _renames(scratch, colliding, dropped=np.array([], np.int64)) == {2: "a-2"}
+
+
+def test_the_hash_is_the_same_in_every_process_and_tells_texts_apart():
+    """`_hashes` (numpy over Arrow's buffers) is a function of the text: fixed values, any
+    length (past its table of powers), empty and non-ASCII texts, and no two of 200,000 names
+    of a listing's shape share one."""
+    from inpaint_data.datasets.file_list import _hashes
+
+    texts = ["", "a", "b", "ab", "ba", "é", "a" * 5000, "a" * 5001, "/data/x/000001.jpg"]
+    hashes = _hashes(texts)
+    assert len(set(hashes.tolist())) == len(texts)
+    assert _hashes(texts[::-1]).tolist() == hashes.tolist()[::-1]  # each its own, whatever its neighbours
+    assert hashes[:3].tolist() == [0, 17360999193197444373, 4824385676517010403]
+    names = [f"/data/images/folder{i // 1000:04d}/image_{i:08d}.jpg" for i in range(200_000)]
+    assert len(np.unique(_hashes(names))) == len(names)

@@ -13,7 +13,7 @@ import numpy as np
 from ... import storage
 from ...datasets.ecosystem import ContainerReader
 from ...datasets.file_list import FILE_LIST, input_roots, listed
-from ...datasets.image_inputs import image_entries
+from ...datasets.image_inputs import image_entry_runs
 from ...datasets.images import MAX_PIXELS, ImageError, decode_rgb
 from ...datasets.manifest import listing_identity
 from ...datasets.readers import shard_paths, shard_records
@@ -147,7 +147,7 @@ def run_edges(out_dir: str | Path, inputs: list[str], spec: EdgeSpec, *, options
     root = storage.normalise(out_dir)
     request = {"inputs": [storage.absolute(i) for i in inputs]}
     roots = input_roots(inputs)
-    with listed(lambda: image_entries(inputs), {"": root}, shard_size, request, relist=relist, roots=roots) as lists:
+    with listed(lambda: image_entry_runs(inputs), {"": root}, shard_size, request, relist=relist, roots=roots) as lists:
         if not lists:
             raise FileNotFoundError(f"no images found in {inputs}")
         file_list, local = lists[""]

@@ -18,7 +18,7 @@ from ...datasets.codec import decode_gray, encode_image
 from ...datasets.ecosystem import ContainerReader
 from ...datasets.file_list import FILE_LIST, input_roots, listed
 from ...datasets.geometry import crop, crop_box, resize_short_side
-from ...datasets.image_inputs import image_entries
+from ...datasets.image_inputs import image_entry_runs
 from ...datasets.images import MAX_PIXELS, MAX_SIDE, ImageError, decode_rgb
 from ...datasets.manifest import ManifestMismatch
 from ...datasets.readers import detect_format, shard_paths, shard_records
@@ -174,7 +174,7 @@ def run_shard_images(out_dir: str | Path, inputs: list[str], spec: ShardSpec, *,
     edges = EdgeIndex(edges_dir) if edges_dir else None
     results = {}
     roots = input_roots(inputs)
-    with listed(lambda: image_entries(inputs), targets, shard_size, request, part_of, relist, roots) as lists:
+    with listed(lambda: image_entry_runs(inputs), targets, shard_size, request, part_of, relist, roots) as lists:
         if not lists:
             raise FileNotFoundError(f"no images found in {inputs}")
         if options.on_total is not None:

@@ -38,3 +38,25 @@ def test_every_benchmark_runs_at_toy_sizes_and_fills_readmes_block(tmp_path):
                             str(tmp_path / "b.json"), "--readme", str(readme)],
                            capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert again.returncode == 0 and readme.read_text() == text  # rendering the same JSON changes nothing
+
+
+@pytest.mark.slow
+def test_the_gpu_check_runs_every_section_on_a_cpu_at_tiny_sizes(tmp_path):
+    """benchmarks/gpu_check.py --tiny: the three models' training steps in fp32, two
+    DDP workers through `train` on Ray, eval with FID and LPIPS, HED; one JSON file, no errors."""
+    out = tmp_path / "check.json"
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gpu_check.py"), "--tiny", "--out", str(out)],
+                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert json.loads(done.stdout) == report and report["tiny"] and report["gpus"] == []
+    assert [(r["model"], r["precision"]) for r in report["train"]] == [
+        (m, p) for m in ("pconv", "deepfillv2", "lama") for p in ("fp32",)]
+    for row in report["train"] + report["ddp"]:
+        assert "error" not in row, row
+        assert row["steps_per_s"] > 0 and row["images_per_s"] > 0
+    assert [r["model"] for r in report["ddp"]] == ["pconv", "deepfillv2", "lama"]
+    assert all(r["workers"] == 2 for r in report["ddp"])
+    assert report["eval"]["scored"] == 8 and report["eval"]["pairs_per_s"] > 0
+    assert report["hed"][0]["images_per_s"] > 0
+    assert not list(tmp_path.glob(".*partial"))

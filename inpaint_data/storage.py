@@ -175,9 +175,9 @@ def walk_stamped_runs(location: Location, stamps: bool = True) -> Iterator[FileR
     Python calls a file. Streamed in the order of sorted Paths: a folder's entries by name, a
     subfolder walked where its name falls; the stamp is `stamp_of`'s (an object store's listing
     gives it, a local file costs a stat, "" without `stamps`). One folder's listing is held per
-    level, never the whole tree, so 10 million files walk in flat memory; up to LIST_AHEAD folders
-    are listed ahead at once (an object store is asked a folder at a time, paged). Local symlinks
-    to folders are not followed, as Path.rglob."""
+    level, never the whole tree, so 10 million files walk in flat memory; folders are listed ahead
+    in threads (an object store, asked a folder at a time and paged, LIST_AHEAD; a local disk,
+    LIST_AHEAD_LOCAL). Local symlinks to folders are not followed, as Path.rglob."""
     if not is_remote(location):
         root = str(local_path(location).resolve())
         list_folder, ahead = partial(_list_local, stamps=stamps), LIST_AHEAD_LOCAL

@@ -184,3 +184,14 @@ def test_the_hash_is_the_same_in_every_process_and_tells_texts_apart():
     assert hashes[:3].tolist() == [0, 17360999193197444373, 4824385676517010403]
     names = [f"/data/images/folder{i // 1000:04d}/image_{i:08d}.jpg" for i in range(200_000)]
     assert len(np.unique(_hashes(names))) == len(names)
+
+
+def test_keys_made_a_run_at_a_time_are_key_safes_own():
+    """key_safe_all (one regex pass over a run joined by newlines) gives key_safe's key for every
+    name, names holding a newline or nothing at all included."""
+    from inpaint_data.datasets.images import key_safe, key_safe_all
+
+    names = ["a b", "", "é.x", "x\udcff", "__", "a--b", "日本語", "/", "a/b/c", "-", "x\n", "\n\n"]
+    assert key_safe_all(names) == [key_safe(n) for n in names]
+    assert key_safe_all(names[:9]) == [key_safe(n) for n in names[:9]]  # no newline: the one-pass path
+    assert key_safe_all([]) == [] and key_safe_all([""]) == ["_"]
